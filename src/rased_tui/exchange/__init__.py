@@ -1,0 +1,2 @@
+"""Exchanges with the outside world, without Textual: demo data, backups, and later exports,
+imports and statistics."""

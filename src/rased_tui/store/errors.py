@@ -1,0 +1,27 @@
+"""StoreError: what goes wrong with the database file, said in one French sentence."""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+class StoreError(Exception):
+    """A problem with the database that a person can read and act on (message in French)."""
+
+
+def translate_sqlite_error(error: sqlite3.Error) -> StoreError:
+    """Turn an sqlite3 exception into a StoreError with a French message."""
+    text = str(error).lower()
+    if "readonly" in text or "read-only" in text:
+        return StoreError("La base est ouverte en lecture seule : aucune modification n'est possible.")
+    if "locked" in text or "busy" in text:
+        return StoreError("La base est occupée par un autre programme : réessayez dans un instant.")
+    if "disk is full" in text or "full" in text:
+        return StoreError("Le disque est plein : rien n'a été enregistré. Libérez de la place et réessayez.")
+    if "disk i/o" in text:
+        return StoreError("Erreur d'écriture sur le disque : rien n'a été enregistré.")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StoreError("Le fichier de la base est endommagé (corrompu) : utilisez une sauvegarde.")
+    if isinstance(error, sqlite3.IntegrityError):
+        return StoreError(f"Enregistrement refusé : donnée incohérente ({error}).")
+    return StoreError(f"Erreur de la base de données : {error}.")

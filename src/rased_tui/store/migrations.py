@@ -1,0 +1,107 @@
+"""schema.sql and the migrations that bring an older database file up to it.
+
+The schema version lives in `PRAGMA user_version`. A new file gets schema.sql whole; a file
+at version N gets the steps N -> N+1 -> ... in one transaction, after a copy of the file was
+put aside (see opening.py).
+
+History:
+- version 1: the first layout, without full-text search.
+- version 2: the search index over names, numbers and texts (the section of schema.sql between
+  `BEGIN search index` and `END search index`), filled from the existing cases.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+SCHEMA_VERSION = 2
+SEARCH_SECTION = re.compile(r"^-- BEGIN search index.*?^-- END search index\n", re.S | re.M)
+
+
+@cache
+def schema_text() -> str:
+    """The text of schema.sql: inside the installed package, or at the top of a checkout."""
+    packaged = resources.files("rased_tui").joinpath("schema.sql")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parents[3] / "schema.sql"
+    return checkout.read_text(encoding="utf-8")
+
+
+def search_section() -> str:
+    """The statements of schema.sql that create the full-text search index."""
+    match = SEARCH_SECTION.search(schema_text())
+    if match is None:
+        raise RuntimeError("schema.sql: section 'search index' introuvable")
+    return match.group(0)
+
+
+def schema_version_1() -> str:
+    """schema.sql as it was at version 1: without the search index (used by tests too)."""
+    text = SEARCH_SECTION.sub("", schema_text())
+    return text.replace(f"PRAGMA user_version = {SCHEMA_VERSION};", "PRAGMA user_version = 1;")
+
+
+def rebuild_search_index(connection: sqlite3.Connection) -> None:
+    """Fill the search index again from every case (after a bulk load or a migration)."""
+    connection.execute("INSERT OR IGNORE INTO case_search_key (case_id) SELECT id FROM cases")
+    connection.execute("DELETE FROM case_search")
+    connection.execute(
+        "INSERT INTO case_search (rowid, number, names, texts)"
+        " SELECT key, number, names, texts FROM case_search_document"
+    )
+
+
+def _add_search_index(connection: sqlite3.Connection) -> None:
+    for statement in _statements(search_section()):
+        connection.execute(statement)
+    rebuild_search_index(connection)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into complete statements (triggers hold ';' inside BEGIN...END)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not current:
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [statement for statement in statements if statement.strip(" ;\n")]
+
+
+# Step from version N to N+1, keyed by N.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _add_search_index,
+}
+
+
+def apply_schema(connection: sqlite3.Connection) -> None:
+    """Create every table of schema.sql in a new, empty database, in one transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _statements(schema_text()):
+            connection.execute(statement)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def migrate(connection: sqlite3.Connection, from_version: int) -> None:
+    """Run the steps from `from_version` up to SCHEMA_VERSION in one transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for version in range(from_version, SCHEMA_VERSION):
+            MIGRATIONS[version](connection)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise

@@ -1,0 +1,213 @@
+"""Finding, creating and opening the database file safely.
+
+- The path: `--db`, else RASED_TUI_DB, else the platform's user data folder.
+- A new file is built aside (owner-only, 0600, in a folder made 0700) and renamed into place
+  once its schema is complete, so a crash never leaves a half-made database behind.
+- An existing file is checked before SQLite touches it: a folder, an empty file, a text
+  file, a truncated database, a database of another program or of a newer version of
+  rased-tui are refused with one French sentence (StoreError).
+- Pragmas: WAL (readers never wait for the writer), foreign keys, a busy timeout, and
+  synchronous=FULL: a save is on disk when the screen says so, even through a power cut;
+  with WAL that costs one fsync per transaction, a few milliseconds on a laptop.
+- An older schema is copied aside, then migrated (migrations.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import struct
+from datetime import datetime
+from pathlib import Path
+
+from rased_tui.store.errors import StoreError, translate_sqlite_error
+from rased_tui.store.migrations import SCHEMA_VERSION, apply_schema, migrate
+
+APPLICATION_ID = 1380012869  # 'RASE', set by schema.sql
+DATABASE_VARIABLE = "RASED_TUI_DB"
+BUSY_TIMEOUT_MS = 5000
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def default_database_path() -> Path:
+    """Where the database lives when neither --db nor RASED_TUI_DB says otherwise."""
+    import platformdirs
+
+    return platformdirs.user_data_path("rased-tui", appauthor=False) / "rased.db"
+
+
+def resolve_database_path(argument: str | os.PathLike | None) -> Path:
+    """--db first, then the RASED_TUI_DB variable, then the user data folder."""
+    if argument:
+        return Path(argument).expanduser()
+    from_environment = os.environ.get(DATABASE_VARIABLE)
+    if from_environment:
+        return Path(from_environment).expanduser()
+    return default_database_path()
+
+
+def make_private_directory(directory: Path) -> None:
+    """Create a folder (and missing parents) readable by its owner only."""
+    missing = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700)
+        restrict_to_owner(folder, 0o700)
+
+
+def restrict_to_owner(path: Path, mode: int = 0o600) -> None:
+    """chmod where the system has POSIX permissions (on Windows, the user profile protects)."""
+    if os.name == "posix":
+        os.chmod(path, mode)
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file that only its owner can read and write; fails if it exists."""
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o600)
+    os.close(descriptor)
+    restrict_to_owner(path)
+
+
+def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """An sqlite3 connection in autocommit mode (the store opens its own transactions)."""
+    mode = "ro" if read_only else "rw"
+    try:
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+    except sqlite3.Error as error:
+        raise StoreError(f"Impossible d'ouvrir {path} : {error}.") from None
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+    except sqlite3.Error as error:
+        connection.close()
+        raise translate_sqlite_error(error) from None
+    return connection
+
+
+def check_file(path: Path, *, read_only: bool) -> None:
+    """Refuse, before SQLite reads it, a path that cannot be a usable rased-tui database."""
+    if path.is_dir():
+        raise StoreError(f"{path} est un dossier, pas un fichier de base de données.")
+    if not os.access(path, os.R_OK):
+        raise StoreError(f"Pas la permission de lire {path}.")
+    if not read_only and not os.access(path, os.W_OK):
+        raise StoreError(f"{path} n'est pas accessible en écriture : ouvrez-le avec --lecture-seule.")
+    size = path.stat().st_size
+    if size == 0:
+        raise StoreError(f"{path} est vide (0 octet) : ce n'est pas une base rased-tui (copie interrompue ?).")
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+    if not header.startswith(SQLITE_HEADER):
+        raise StoreError(f"{path} n'est pas une base de données SQLite (fichier texte ou autre format).")
+    if len(header) < 100:
+        raise StoreError(f"{path} est tronqué : l'en-tête de la base est incomplet.")
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = struct.unpack(">I", header[28:32])[0]
+    header_is_current = header[24:28] == header[92:96]
+    if header_is_current and page_count and size < page_size * page_count:
+        raise StoreError(
+            f"{path} est tronqué ({size} octets au lieu de {page_size * page_count}) : "
+            "utilisez une sauvegarde."
+        )
+
+
+def read_identity(connection: sqlite3.Connection) -> tuple[int, int, int]:
+    """(application_id, user_version, number of schema objects) of an open database."""
+    try:
+        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        objects = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.Error as error:
+        raise translate_sqlite_error(error) from None
+    return application_id, version, objects
+
+
+def check_identity(path: Path, application_id: int, version: int, objects: int) -> None:
+    if objects and application_id != APPLICATION_ID:
+        raise StoreError(f"{path} est une base SQLite d'un autre programme, pas de rased-tui.")
+    if objects and version < 1:
+        raise StoreError(f"{path} n'a pas de version de schéma connue : ce n'est pas une base rased-tui valide.")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} vient d'une version plus récente de rased-tui (schéma {version}, "
+            f"celle-ci connaît le schéma {SCHEMA_VERSION}) : mettez le programme à jour."
+        )
+
+
+def create_database(path: Path) -> None:
+    """Build a complete new database aside, then move it to `path` in one rename."""
+    make_private_directory(path.parent)
+    scratch = path.with_name(f".{path.name}.creation-{os.getpid()}.tmp")
+    scratch.unlink(missing_ok=True)
+    create_private_file(scratch)
+    try:
+        connection = connect(scratch, read_only=False)
+        try:
+            apply_schema(connection)
+        finally:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.close()
+        os.replace(scratch, path)
+    except BaseException:
+        for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+
+
+def copy_aside(connection: sqlite3.Connection, path: Path, version: int) -> Path:
+    """A consistent copy of the file next to it, before a migration, readable by the owner only."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.stem}.avant-migration-v{version}-{stamp}{path.suffix}")
+    create_private_file(target)
+    copy = sqlite3.connect(target)
+    try:
+        connection.backup(copy)
+    finally:
+        copy.close()
+    return target
+
+
+def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """Open (creating or migrating it if needed) the database at `path`; StoreError if unusable."""
+    if not path.exists():
+        if read_only:
+            raise StoreError(f"{path} n'existe pas.")
+        try:
+            create_database(path)
+        except OSError as error:
+            raise StoreError(f"Impossible de créer {path} : {error.strerror or error}.") from None
+        except sqlite3.Error as error:
+            raise translate_sqlite_error(error) from None
+    check_file(path, read_only=read_only)
+    connection = connect(path, read_only=read_only)
+    try:
+        application_id, version, objects = read_identity(connection)
+        check_identity(path, application_id, version, objects)
+        if objects == 0:
+            if read_only:
+                raise StoreError(f"{path} est une base vide : rien à consulter.")
+            apply_schema(connection)
+        elif version < SCHEMA_VERSION:
+            if read_only:
+                raise StoreError(
+                    f"{path} a un schéma ancien ({version}) : ouvrez-le une fois en écriture pour le mettre à jour."
+                )
+            copy_aside(connection, path, version)
+            migrate(connection, version)
+    except sqlite3.Error as error:
+        connection.close()
+        raise translate_sqlite_error(error) from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection

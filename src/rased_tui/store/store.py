@@ -1,0 +1,477 @@
+"""Store: every read and write of the database, returning domain models.
+
+Each write is one transaction that also appends to the audit log (who, when, what, the record
+before and after). Screens and commands never write SQL: they call these methods.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from rased_tui.domain.calendar import case_number, school_year_of, utc_now
+from rased_tui.domain.enums import CaseStatus
+from rased_tui.domain.models import (
+    STORED,
+    Aid,
+    AidEvaluation,
+    Case,
+    Meeting,
+    Member,
+    Period,
+    PriorActionItem,
+    Pupil,
+    School,
+    TimelineEntry,
+    fold,
+)
+from rased_tui.store import audit
+from rased_tui.store.errors import StoreError, translate_sqlite_error
+from rased_tui.store.migrations import SCHEMA_VERSION, rebuild_search_index
+from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
+
+READ_ONLY_MESSAGE = "Base ouverte en lecture seule : aucune modification n'est possible."
+
+# Tables whose rows people enter, in an order that respects foreign keys (for counts and checks).
+DATA_TABLES = (
+    "schools", "members", "pupils", "cases", "case_levels", "case_motifs", "case_prior_actions",
+    "periods", "meetings", "aids", "aid_evaluations", "timeline_entries", "timeline_entry_members",
+    "audit_log",
+)
+
+
+def _model_row(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
+    """A model as a database row: JSON-compatible values, booleans as 0/1."""
+    row = model.model_dump(mode="json", exclude=exclude)
+    return {key: int(value) if isinstance(value, bool) else value for key, value in row.items()}
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    schema_version: int
+    integrity: str
+    foreign_key_errors: int
+    audit: audit.ChainReport
+    counts: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        return self.integrity == "ok" and self.foreign_key_errors == 0 and self.audit.intact
+
+
+class Store:
+    """One open database file. Use `Store.open(path)`; close it, or use it in a `with` block."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
+        self._connection = connection
+        self._connection.row_factory = sqlite3.Row
+        self.path = path
+        self.read_only = read_only
+        self.actor = f"os:{audit.operating_system_user()}"
+        self._depth = 0
+        self._audit_each_row = True
+
+    @classmethod
+    def open(cls, path: str | Path, *, read_only: bool = False) -> "Store":
+        path = Path(path)
+        return cls(open_connection(path, read_only=read_only), path, read_only=read_only)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def act_as(self, member_id: str | None) -> None:
+        """Record the acting member in the audit log from now on (else the OS user)."""
+        self.actor = f"membre:{member_id}" if member_id else f"os:{audit.operating_system_user()}"
+
+    # -- transactions and audit -------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; nested calls join the outer one. sqlite3 errors become StoreError."""
+        if self.read_only:
+            raise StoreError(READ_ONLY_MESSAGE)
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise translate_sqlite_error(error) from None
+        self._depth = 1
+        try:
+            yield
+            self._connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._rollback()
+            raise translate_sqlite_error(error) from None
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    def _rollback(self) -> None:
+        if self._connection.in_transaction:
+            self._connection.execute("ROLLBACK")
+
+    @contextmanager
+    def bulk_load(self, summary: str) -> Iterator[None]:
+        """A large load in one transaction: the search index is rebuilt once at the end and
+        the audit log gets one summary row instead of one per record."""
+        with self.transaction():
+            self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
+            self._audit_each_row = False
+            try:
+                yield
+                rebuild_search_index(self._connection)
+                self._connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
+            finally:
+                self._audit_each_row = True
+            self._audit("import", "*", "*", None, {"resume": summary})
+
+    def _audit(self, action: str, table: str, row_id: str, before: dict | None, after: dict | None) -> None:
+        audit.append(self._connection, at=utc_now(), actor=self.actor, action=action, table=table,
+                     row_id=row_id, before=before, after=after)
+
+    def _insert(self, table: str, row: dict[str, Any], audited: dict[str, Any] | None = None) -> None:
+        """Insert a row and log it (`audited`: what the log keeps, when more than the row)."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self._connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+        if self._audit_each_row:
+            self._audit("ajout", table, row["id"], None, audited or row)
+
+    def _update(self, table: str, row_id: str, changes: dict[str, Any]) -> None:
+        before = self._connection.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        if before is None:
+            raise StoreError(f"Enregistrement introuvable ({table}).")
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        self._connection.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*changes.values(), row_id))
+        after = self._connection.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        if self._audit_each_row:
+            self._audit("modification", table, row_id, dict(before), dict(after))
+
+    def _one(self, sql: str, parameters: tuple = ()) -> sqlite3.Row | None:
+        try:
+            return self._connection.execute(sql, parameters).fetchone()
+        except sqlite3.Error as error:
+            raise translate_sqlite_error(error) from None
+
+    def _all(self, sql: str, parameters: tuple = ()) -> list[sqlite3.Row]:
+        try:
+            return self._connection.execute(sql, parameters).fetchall()
+        except sqlite3.Error as error:
+            raise translate_sqlite_error(error) from None
+
+    # -- settings -------------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self._one("SELECT value FROM settings WHERE key = ?", (key,))
+        return row["value"] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction():
+            before = self.get_setting(key)
+            self._connection.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+            self._audit("reglage", "settings", key,
+                        None if before is None else {"value": before}, {"value": value})
+
+    # -- schools and members --------------------------------------------------------------
+
+    def add_school(self, school: School) -> School:
+        now = utc_now()
+        with self.transaction():
+            self._insert("schools", {**_model_row(school), "created_at": now, "updated_at": now})
+        return school
+
+    def update_school(self, school: School) -> School:
+        with self.transaction():
+            self._update("schools", school.id, {**_model_row(school, {"id"}), "updated_at": utc_now()})
+        return school
+
+    def get_school(self, school_id: str) -> School | None:
+        row = self._one("SELECT * FROM schools WHERE id = ?", (school_id,))
+        return _school(row) if row else None
+
+    def list_schools(self, *, active_only: bool = False) -> list[School]:
+        where = "WHERE active = 1" if active_only else ""
+        return [_school(row) for row in self._all(f"SELECT * FROM schools {where} ORDER BY name")]
+
+    def add_member(self, member: Member) -> Member:
+        now = utc_now()
+        with self.transaction():
+            self._insert("members", {**_model_row(member), "created_at": now, "updated_at": now})
+        return member
+
+    def update_member(self, member: Member) -> Member:
+        with self.transaction():
+            self._update("members", member.id, {**_model_row(member, {"id"}), "updated_at": utc_now()})
+        return member
+
+    def get_member(self, member_id: str) -> Member | None:
+        row = self._one("SELECT * FROM members WHERE id = ?", (member_id,))
+        return _member(row) if row else None
+
+    def list_members(self) -> list[Member]:
+        return [_member(row) for row in self._all("SELECT * FROM members ORDER BY last_name, first_name")]
+
+    # -- pupils and cases -----------------------------------------------------------------
+
+    def _ensure_pupil(self, pupil: Pupil) -> None:
+        if self._one("SELECT 1 FROM pupils WHERE id = ?", (pupil.id,)):
+            return
+        now = utc_now()
+        self._insert("pupils", {**_model_row(pupil), "name_key": pupil.name_key,
+                                "created_at": now, "updated_at": now})
+
+    def get_pupil(self, pupil_id: str) -> Pupil | None:
+        row = self._one("SELECT id, last_name, first_name, birth_date FROM pupils WHERE id = ?", (pupil_id,))
+        return Pupil.model_validate(dict(row), context=STORED) if row else None
+
+    def find_pupils(self, last_name: str, first_name: str) -> list[Pupil]:
+        """Pupils with this name, whatever the case and accents (homonyms included)."""
+        rows = self._all(
+            "SELECT id, last_name, first_name, birth_date FROM pupils WHERE name_key = ? ORDER BY birth_date",
+            (fold(f"{last_name} {first_name}"),))
+        return [Pupil.model_validate(dict(row), context=STORED) for row in rows]
+
+    def _next_sequence(self, school_year: str) -> int:
+        self._connection.execute(
+            "INSERT INTO case_counters (school_year, last_sequence) VALUES (?, 1)"
+            " ON CONFLICT (school_year) DO UPDATE SET last_sequence = last_sequence + 1", (school_year,))
+        return self._connection.execute(
+            "SELECT last_sequence FROM case_counters WHERE school_year = ?", (school_year,)).fetchone()[0]
+
+    def add_case(self, case: Case) -> Case:
+        """Save a new request; gives it its number 'AAAA-NNNN' in the school year of its date."""
+        with self.transaction():
+            if case.pupil is not None:
+                self._ensure_pupil(case.pupil)
+            school_year = school_year_of(case.date_sent)
+            sequence = self._next_sequence(school_year)
+            numbered = case.model_copy(update={
+                "school_year": school_year, "sequence": sequence,
+                "number": case_number(school_year, sequence)})
+            now = utc_now()
+            row = {**_model_row(numbered, {"pupil", "levels", "motifs", "prior_actions"}),
+                   "pupil_id": case.pupil.id if case.pupil else None, "created_at": now, "updated_at": now}
+            self._insert("cases", row, audited={**_model_row(numbered, {"pupil"}), **row})
+            self._write_case_children(numbered)
+        return numbered
+
+    def _write_case_children(self, case: Case) -> None:
+        self._connection.executemany(
+            "INSERT INTO case_levels (case_id, level) VALUES (?, ?)",
+            [(case.id, level.value) for level in case.levels])
+        self._connection.executemany(
+            "INSERT INTO case_motifs (case_id, motif, rank) VALUES (?, ?, ?)",
+            [(case.id, motif.value, rank) for rank, motif in enumerate(case.motifs, start=1)])
+        self._connection.executemany(
+            "INSERT INTO case_prior_actions (case_id, action, detail) VALUES (?, ?, ?)",
+            [(case.id, item.action.value, item.detail) for item in case.prior_actions])
+
+    def get_case(self, case_id: str) -> Case | None:
+        row = self._one("SELECT * FROM cases WHERE id = ?", (case_id,))
+        return self._case(row) if row else None
+
+    def get_case_by_number(self, number: str) -> Case | None:
+        row = self._one("SELECT * FROM cases WHERE number = ?", (number,))
+        return self._case(row) if row else None
+
+    def _case(self, row: sqlite3.Row) -> Case:
+        data = dict(row)
+        case_id = data["id"]
+        pupil_id = data.pop("pupil_id")
+        for column in ("created_at", "updated_at"):
+            data.pop(column)
+        data["pupil"] = self.get_pupil(pupil_id) if pupil_id else None
+        data["levels"] = [r[0] for r in self._all("SELECT level FROM case_levels WHERE case_id = ?", (case_id,))]
+        data["motifs"] = [r[0] for r in self._all(
+            "SELECT motif FROM case_motifs WHERE case_id = ? ORDER BY rank", (case_id,))]
+        data["prior_actions"] = [PriorActionItem(action=r[0], detail=r[1]) for r in self._all(
+            "SELECT action, detail FROM case_prior_actions WHERE case_id = ? ORDER BY action", (case_id,))]
+        return Case.model_validate(data, context=STORED)
+
+    def cases_of_pupil(self, pupil_id: str) -> list[Case]:
+        rows = self._all("SELECT * FROM cases WHERE pupil_id = ? ORDER BY date_sent", (pupil_id,))
+        return [self._case(row) for row in rows]
+
+    def case_status(self, case_id: str) -> CaseStatus:
+        row = self._one("SELECT status FROM case_status WHERE case_id = ?", (case_id,))
+        if row is None:
+            raise StoreError("Dossier introuvable.")
+        return CaseStatus(row["status"])
+
+    def search_case_ids(self, words: str, limit: int = 200) -> list[str]:
+        """Cases whose names, number or texts contain words starting with the ones typed,
+        insensitive to case and accents."""
+        terms = [term.replace('"', '""') for term in words.split()]
+        if not terms:
+            return []
+        query = " ".join(f'"{term}"*' for term in terms)
+        rows = self._all(
+            "SELECT k.case_id FROM case_search s JOIN case_search_key k ON k.key = s.rowid"
+            " WHERE case_search MATCH ? ORDER BY rank LIMIT ?", (query, limit))
+        return [row[0] for row in rows]
+
+    # -- timeline -------------------------------------------------------------------------
+
+    def add_entry(self, entry: TimelineEntry) -> TimelineEntry:
+        stamped = entry.model_copy(update={"created_at": entry.created_at or utc_now()})
+        with self.transaction():
+            self._insert("timeline_entries", _model_row(stamped, {"member_ids"}), audited=_model_row(stamped))
+            self._connection.executemany(
+                "INSERT INTO timeline_entry_members (entry_id, member_id) VALUES (?, ?)",
+                [(stamped.id, member_id) for member_id in dict.fromkeys(stamped.member_ids)])
+        return stamped
+
+    def list_entries(self, case_id: str, *, include_confidential: bool = True) -> list[TimelineEntry]:
+        """A case's timeline, oldest first."""
+        hidden = "" if include_confidential else "AND confidential = 0"
+        rows = self._all(
+            f"SELECT * FROM timeline_entries WHERE case_id = ? {hidden} ORDER BY date, created_at, id",
+            (case_id,))
+        members: dict[str, list[str]] = {}
+        for entry_id, member_id in self._all(
+            "SELECT m.entry_id, m.member_id FROM timeline_entry_members m"
+            " JOIN timeline_entries e ON e.id = m.entry_id WHERE e.case_id = ?", (case_id,)):
+            members.setdefault(entry_id, []).append(member_id)
+        return [TimelineEntry.model_validate({**dict(row), "member_ids": members.get(row["id"], [])},
+                                             context=STORED) for row in rows]
+
+    # -- aids and evaluations ---------------------------------------------------------------
+
+    def add_aid(self, aid: Aid) -> Aid:
+        now = utc_now()
+        with self.transaction():
+            self._insert("aids", {**_model_row(aid), "created_at": now, "updated_at": now})
+        return aid
+
+    def update_aid(self, aid: Aid) -> Aid:
+        with self.transaction():
+            self._update("aids", aid.id, {**_model_row(aid, {"id"}), "updated_at": utc_now()})
+        return aid
+
+    def get_aid(self, aid_id: str) -> Aid | None:
+        row = self._one("SELECT * FROM aids WHERE id = ?", (aid_id,))
+        return _aid(row) if row else None
+
+    def list_aids(self, case_id: str) -> list[Aid]:
+        return [_aid(row) for row in self._all(
+            "SELECT * FROM aids WHERE case_id = ? ORDER BY start_date", (case_id,))]
+
+    def open_aids_of_member(self, member_id: str) -> list[Aid]:
+        return [_aid(row) for row in self._all(
+            "SELECT * FROM aids WHERE member_id = ? AND end_date IS NULL ORDER BY start_date", (member_id,))]
+
+    def add_evaluation(self, evaluation: AidEvaluation) -> AidEvaluation:
+        with self.transaction():
+            self._insert("aid_evaluations", {**_model_row(evaluation), "created_at": utc_now()})
+        return evaluation
+
+    def list_evaluations(self, aid_id: str) -> list[AidEvaluation]:
+        rows = self._all("SELECT id, aid_id, date, phase, observations, score FROM aid_evaluations"
+                         " WHERE aid_id = ? ORDER BY date", (aid_id,))
+        return [AidEvaluation.model_validate(dict(row), context=STORED) for row in rows]
+
+    # -- périodes and meetings --------------------------------------------------------------
+
+    def add_period(self, period: Period) -> Period:
+        with self.transaction():
+            self._insert("periods", _model_row(period))
+        return period
+
+    def list_periods(self, school_year: str) -> list[Period]:
+        rows = self._all("SELECT * FROM periods WHERE school_year = ? ORDER BY number", (school_year,))
+        return [Period.model_validate(dict(row), context=STORED) for row in rows]
+
+    def add_meeting(self, meeting: Meeting) -> Meeting:
+        with self.transaction():
+            self._insert("meetings", _model_row(meeting))
+        return meeting
+
+    def list_meetings(self, school_year: str) -> list[Meeting]:
+        rows = self._all("SELECT * FROM meetings WHERE school_year = ? ORDER BY date", (school_year,))
+        return [Meeting.model_validate(dict(row), context=STORED) for row in rows]
+
+    # -- checks and copies ------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        return {table: self._one(f"SELECT count(*) FROM {table}")[0] for table in DATA_TABLES}
+
+    def verify_audit(self) -> audit.ChainReport:
+        try:
+            return audit.verify(self._connection)
+        except sqlite3.Error as error:
+            raise translate_sqlite_error(error) from None
+
+    def check(self) -> IntegrityReport:
+        """Integrity of the file, foreign keys, the audit chain, and the number of records."""
+        integrity = "; ".join(row[0] for row in self._all("PRAGMA integrity_check"))
+        foreign_key_errors = len(self._all("PRAGMA foreign_key_check"))
+        version = self._one("PRAGMA user_version")[0]
+        return IntegrityReport(version, integrity, foreign_key_errors, self.verify_audit(), self.counts())
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the whole database at `target` (a new file, owner-only),
+        even while another program writes to it."""
+        target = Path(target)
+        if target.exists():
+            raise StoreError(f"{target} existe déjà : choisissez un autre nom de fichier.")
+        try:
+            make_private_directory(target.parent)
+            create_private_file(target)
+            copy = sqlite3.connect(target)
+            try:
+                self._connection.backup(copy)
+                copy.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                copy.close()
+        except OSError as error:
+            target.unlink(missing_ok=True)
+            raise StoreError(f"Impossible d'écrire la sauvegarde {target} : {error.strerror or error}.") from None
+        except sqlite3.Error as error:
+            target.unlink(missing_ok=True)
+            raise translate_sqlite_error(error) from None
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection, for the bulk streams of exchange/ (export, statistics)."""
+        return self._connection
+
+
+def _school(row: sqlite3.Row) -> School:
+    data = {k: row[k] for k in row.keys() if k not in ("created_at", "updated_at")}
+    return School.model_validate(data, context=STORED)
+
+
+def _member(row: sqlite3.Row) -> Member:
+    data = {k: row[k] for k in row.keys() if k not in ("created_at", "updated_at")}
+    return Member.model_validate(data, context=STORED)
+
+
+def _aid(row: sqlite3.Row) -> Aid:
+    data = {k: row[k] for k in row.keys() if k not in ("created_at", "updated_at")}
+    return Aid.model_validate(data, context=STORED)
