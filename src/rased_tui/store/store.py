@@ -10,13 +10,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from rased_tui.domain.calendar import case_number, school_year_of, utc_now
-from rased_tui.domain.enums import CaseStatus
+from rased_tui.domain.enums import AidKind, CaseStatus
 from rased_tui.domain.models import (
     STORED,
     Aid,
@@ -50,6 +51,23 @@ def _model_row(model: BaseModel, exclude: set[str] | None = None) -> dict[str, A
     """A model as a database row: JSON-compatible values, booleans as 0/1."""
     row = model.model_dump(mode="json", exclude=exclude)
     return {key: int(value) if isinstance(value, bool) else value for key, value in row.items()}
+
+
+@dataclass(frozen=True)
+class Overview:
+    school_year: str
+    cases_by_status: dict[CaseStatus, int]
+    urgent_not_analysed: int
+    open_aids_by_kind: dict[AidKind, int]
+    active_members: int
+
+    @property
+    def cases(self) -> int:
+        return sum(self.cases_by_status.values())
+
+    @property
+    def open_cases(self) -> int:
+        return sum(n for status, n in self.cases_by_status.items() if status.is_open)
 
 
 @dataclass(frozen=True)
@@ -411,6 +429,25 @@ class Store:
     def list_meetings(self, school_year: str) -> list[Meeting]:
         rows = self._all("SELECT * FROM meetings WHERE school_year = ? ORDER BY date", (school_year,))
         return [Meeting.model_validate(dict(row), context=STORED) for row in rows]
+
+    # -- overview -------------------------------------------------------------------------
+
+    def overview(self, school_year: str, on: date) -> Overview:
+        """The figures the home screen shows for a school year, members counted as of `on`."""
+        by_status = dict(self._all(
+            "SELECT s.status, count(*) FROM case_years y JOIN case_status s ON s.case_id = y.case_id"
+            " WHERE y.school_year = ? GROUP BY s.status", (school_year,)))
+        urgent_waiting = self._one(
+            "SELECT count(*) FROM case_years y JOIN cases c ON c.id = y.case_id"
+            " JOIN case_status s ON s.case_id = c.id"
+            " WHERE y.school_year = ? AND c.urgent = 1 AND s.status IN ('recue', 'rouverte')",
+            (school_year,))[0]
+        open_aids = dict(self._all("SELECT kind, count(*) FROM aids WHERE end_date IS NULL GROUP BY kind"))
+        active_members = self._one(
+            "SELECT count(*) FROM members WHERE active_from <= ? AND (active_to IS NULL OR active_to >= ?)",
+            (on.isoformat(), on.isoformat()))[0]
+        return Overview(school_year, {CaseStatus(k): v for k, v in by_status.items()}, urgent_waiting,
+                        {AidKind(k): v for k, v in open_aids.items()}, active_members)
 
     # -- checks and copies ------------------------------------------------------------------
 

@@ -1,0 +1,44 @@
+"""The Textual application: screens, global keys, title, help and the command palette.
+
+The App receives an open Store from the command line (cli.py) and hands it to the screens;
+screens never touch SQL themselves.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from rased_tui import __version__
+from rased_tui.screens.help import HelpScreen
+from rased_tui.screens.home import HomeScreen
+from rased_tui.store import Store
+
+
+class RasedApp(App[None]):
+    """rased-tui: the cases of a RASED antenna and of the pôle ressource, at the keyboard."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rased-tui"
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS = [
+        Binding("q", "quit", "Quitter", id="quit"),
+        Binding("f1", "help", "Aide", key_display="F1", id="help"),
+        Binding("question_mark", "help", "Aide", show=False, id="help_alt"),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def on_mount(self) -> None:
+        mode = " — lecture seule" if self.store.read_only else ""
+        self.title = f"rased-tui {__version__}{mode}"
+        self.sub_title = str(self.store.path)
+        self.push_screen(HomeScreen())
+
+    def action_help(self) -> None:
+        """Open the help of the screen in front (F1 or ?)."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))

@@ -1,0 +1,172 @@
+"""The command line: `rased-tui` opens the interface; sub-commands do the headless work.
+
+    rased-tui [--db PATH] [--lecture-seule]            open the interface
+    rased-tui demo   --db PATH [--cases N] [--seed S]  realistic synthetic data in a new base
+    rased-tui check  [--db PATH]                       schema, counts, integrity, audit chain
+    rased-tui backup [--db PATH] --out FILE            a consistent copy, even while in use
+    rased-tui --version
+
+Every command exits 0 on success and 1 with one French line on stderr on failure (2 for a
+wrong command line). The database path is resolved here, when the command runs: --db, then
+RASED_TUI_DB, then the user data folder. Heavy modules (Textual, the demo generator) are
+imported only by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rased_tui import __version__
+from rased_tui.store import Store, StoreError, resolve_database_path
+from rased_tui.store.opening import DATABASE_VARIABLE
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a wrong command line in one French line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog} : commande incorrecte ({message}). Voir {self.prog} --help.\n")
+
+
+class CommandError(Exception):
+    """A failure of a command, told to the user in one French line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = FrenchArgumentParser(
+        prog="rased-tui",
+        description="Suivi des demandes d'aide au pôle ressource et des prises en charge du RASED.",
+    )
+    parser.add_argument("--version", action="version", version=f"rased-tui {__version__}")
+    parser.add_argument("--db", help=f"fichier de la base (sinon ${DATABASE_VARIABLE}, sinon le dossier de données)")
+    parser.add_argument("--lecture-seule", action="store_true", dest="read_only",
+                        help="ouvrir sans rien pouvoir modifier (revue par l'IEN)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchArgumentParser)
+
+    demo = commands.add_parser("demo", help="remplir une base neuve de données fictives réalistes")
+    demo.add_argument("--db", required=DATABASE_VARIABLE not in os.environ, default=argparse.SUPPRESS,
+                      help="fichier de la base à créer (obligatoire : jamais la base réelle par défaut)")
+    demo.add_argument("--cases", type=_positive_int, default=500, help="nombre de dossiers (500)")
+    demo.add_argument("--seed", type=int, default=1, help="graine du hasard (1) : mêmes données à chaque fois")
+
+    check = commands.add_parser("check", help="vérifier la base : schéma, intégrité, journal d'audit")
+    check.add_argument("--db", default=argparse.SUPPRESS, help="fichier de la base")
+
+    backup = commands.add_parser("backup", help="copier la base dans un fichier de sauvegarde")
+    backup.add_argument("--db", default=argparse.SUPPRESS, help="fichier de la base")
+    backup.add_argument("--out", required=True, help="fichier de sauvegarde à créer")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre entier") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("le nombre doit être au moins 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = {
+        "demo": run_demo, "check": run_check, "backup": run_backup,
+    }.get(arguments.command, run_interface)
+    try:
+        return command(arguments)
+    except (StoreError, CommandError) as error:
+        print(f"rased-tui : {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rased-tui : interrompu.", file=sys.stderr)
+        return 130
+
+
+def run_interface(arguments: argparse.Namespace) -> int:
+    path = resolve_database_path(arguments.db)
+    store = Store.open(path, read_only=arguments.read_only)
+    from rased_tui.app import RasedApp
+
+    try:
+        RasedApp(store).run()
+    finally:
+        store.close()
+    return 0
+
+
+def run_demo(arguments: argparse.Namespace) -> int:
+    from rased_tui.exchange.demo import generate_demo
+
+    path = resolve_database_path(arguments.db)
+    with Store.open(path) as store:
+        if store.counts()["cases"]:
+            raise CommandError(f"{path} contient déjà des dossiers : la démonstration s'écrit dans une base neuve.")
+        summary = generate_demo(store, cases=arguments.cases, seed=arguments.seed, progress=_progress_printer())
+    _end_progress()
+    print(f"Base de démonstration : {path}")
+    print(f"{summary.cases} dossiers, {summary.pupils} élèves, {summary.schools} écoles, "
+          f"{summary.members} membres du pôle, {summary.entries} étapes, {summary.aids} aides.")
+    return 0
+
+
+def _progress_printer() -> Callable[[int, int], None] | None:
+    """Progress on stderr, only when it is a terminal (scripts and logs stay clean)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\rGénération des dossiers : {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _end_progress() -> None:
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+
+
+def run_check(arguments: argparse.Namespace) -> int:
+    path = resolve_database_path(arguments.db)
+    with Store.open(path, read_only=True) as store:
+        report = store.check()
+    labels = {"schools": "écoles", "members": "membres", "pupils": "élèves", "cases": "dossiers",
+              "timeline_entries": "étapes", "aids": "aides", "aid_evaluations": "évaluations",
+              "periods": "périodes", "meetings": "réunions", "audit_log": "lignes d'audit"}
+    print(f"Base : {path}")
+    print(f"Schéma : version {report.schema_version}")
+    print("Contenu : " + ", ".join(f"{report.counts[table]} {label}" for table, label in labels.items()))
+    print(f"Intégrité SQLite : {report.integrity}")
+    print(f"Clés étrangères : {'ok' if not report.foreign_key_errors else f'{report.foreign_key_errors} erreur(s)'}")
+    if report.audit.intact:
+        print(f"Journal d'audit : {report.audit.rows} lignes, chaîne intacte")
+    else:
+        print(f"Journal d'audit : ROMPU — {report.audit.problem}")
+    if not report.ok:
+        raise CommandError(_first_problem(report))
+    return 0
+
+
+def _first_problem(report) -> str:
+    if report.integrity != "ok":
+        return f"la base est endommagée ({report.integrity})."
+    if report.foreign_key_errors:
+        return f"{report.foreign_key_errors} référence(s) cassée(s) entre les tables."
+    return f"journal d'audit rompu : {report.audit.problem}."
+
+
+def run_backup(arguments: argparse.Namespace) -> int:
+    path = resolve_database_path(arguments.db)
+    target = Path(arguments.out).expanduser()
+    with Store.open(path, read_only=True) as store:
+        store.backup_to(target)
+    print(f"Sauvegarde écrite : {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Help dialog (F1 or ?): the keys of the screen behind it and of the whole application."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Markdown
+
+GENERAL_HELP = """\
+## Touches de toute l'application
+
+| Touche | Action |
+|---|---|
+| `F1` ou `?` | cette aide |
+| `ctrl+p` | palette de commandes |
+| `échap` | revenir / annuler |
+| `q` | quitter |
+
+## En ligne de commande
+
+- `rased-tui --db FICHIER` ouvre une base ; `--lecture-seule` pour la consulter sans rien modifier.
+- `rased-tui demo --db FICHIER` crée une base de démonstration (données fictives).
+- `rased-tui check --db FICHIER` vérifie la base et le journal d'audit.
+- `rased-tui backup --db FICHIER --out COPIE` écrit une sauvegarde.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """The help of one screen, then the general keys. Closes with escape, F1, ? or q."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Fermer", id="close"),
+        Binding("f1", "close", "Fermer", show=False, id="close_f1"),
+        Binding("question_mark", "close", "Fermer", show=False, id="close_question"),
+        Binding("q", "close", "Fermer", show=False, id="close_q"),
+    ]
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self._screen_help = getattr(screen, "HELP", "") or ""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog"):
+            yield Markdown(f"# Aide\n\n{self._screen_help}\n{GENERAL_HELP}")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,80 @@
+"""The application shell, driven through Textual's Pilot: title, figures, help, quit."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from rased_tui.app import RasedApp
+from rased_tui.screens.help import HelpScreen
+from rased_tui.screens.home import HomeScreen
+from rased_tui.store import Store
+
+
+def shown_text(app: RasedApp) -> str:
+    return "\n".join(str(widget.render()) for widget in app.screen.query(Static))
+
+
+async def test_home_shows_the_school_year_and_real_figures(tmp_path):
+    from rased_tui.exchange.demo import generate_demo
+
+    with Store.open(tmp_path / "d.db") as store:
+        generate_demo(store, cases=80, seed=2)
+        expected = store.overview("2026-2027", __import__("datetime").date(2026, 11, 21))
+        app = RasedApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+            text = shown_text(app)
+            assert "Année scolaire 2026-2027" in text
+            assert f"Dossiers de l'année : {expected.cases}" in text
+            assert f"(ouverts : {expected.open_cases})" in text
+            assert "rased-tui" in app.title
+
+
+async def test_empty_database_shows_zero_and_no_warning(tmp_path):
+    with Store.open(tmp_path / "vide.db") as store:
+        app = RasedApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert "Dossiers de l'année : 0" in shown_text(app)
+            assert not app.screen.query_one("#home-warning").display
+
+
+async def test_help_opens_with_f1_and_question_mark_and_closes_with_escape(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        app = RasedApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f1")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("q")  # q closes the help, not the application
+            assert isinstance(app.screen, HomeScreen)
+
+
+async def test_q_quits(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        app = RasedApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("q")
+            await pilot.pause()
+        assert app.return_code == 0
+
+
+async def test_read_only_says_so_in_the_title(tmp_path):
+    Store.open(tmp_path / "a.db").close()
+    with Store.open(tmp_path / "a.db", read_only=True) as store:
+        app = RasedApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert "lecture seule" in app.title
+
+
+async def test_works_at_80_by_24(tmp_path):
+    with Store.open(tmp_path / "a.db") as store:
+        app = RasedApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert "Année scolaire" in shown_text(app)

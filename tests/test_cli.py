@@ -1,0 +1,223 @@
+"""The command line: each command, each error as one French line with a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from rased_tui import __version__
+from rased_tui.cli import main
+from rased_tui.store import Store
+
+POSIX = os.name == "posix"
+
+
+def run(capsys, *arguments: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(arguments))
+    except SystemExit as exit_:  # argparse's own exits (--version, wrong arguments)
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_french_line(err: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("rased-tui")
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def demo_db(tmp_path, capsys):
+    path = tmp_path / "demo.db"
+    code, _, err = run(capsys, "demo", "--db", str(path), "--cases", "60", "--seed", "3")
+    assert code == 0, err
+    return path
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.strip() == f"rased-tui {__version__}"
+
+
+def test_python_dash_m_and_console_script_work():
+    for command in ([sys.executable, "-m", "rased_tui", "--version"],
+                    [os.path.join(os.path.dirname(sys.executable), "rased-tui"), "--version"]):
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert __version__ in result.stdout
+
+
+def test_demo_then_check_reports_intact_chain(demo_db, capsys):
+    code, out, err = run(capsys, "check", "--db", str(demo_db))
+    assert code == 0, err
+    assert "chaîne intacte" in out
+    assert "Intégrité SQLite : ok" in out
+    assert "60 dossiers" in out
+    with sqlite3.connect(demo_db) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if POSIX:
+        assert stat.S_IMODE(demo_db.stat().st_mode) == 0o600
+
+
+def test_demo_output_names_the_database(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", "--db", str(tmp_path / "d.db"), "--cases", "20")
+    assert code == 0
+    assert "20 dossiers" in out
+
+
+def test_demo_refuses_a_database_that_already_holds_cases(demo_db, capsys):
+    before = demo_db.read_bytes()
+    code, _, err = run(capsys, "demo", "--db", str(demo_db), "--cases", "5")
+    assert code == 1
+    assert_one_french_line(err)
+    assert "contient déjà des dossiers" in err
+    with Store.open(demo_db, read_only=True) as store:
+        assert store.counts()["cases"] == 60
+    del before
+
+
+def test_demo_requires_an_explicit_database(capsys, monkeypatch):
+    monkeypatch.delenv("RASED_TUI_DB", raising=False)
+    code, _, err = run(capsys, "demo")
+    assert code == 2
+    assert "commande incorrecte" in err
+
+
+def test_demo_rejects_a_bad_number_of_cases(tmp_path, capsys):
+    code, _, err = run(capsys, "demo", "--db", str(tmp_path / "d.db"), "--cases", "zéro")
+    assert code == 2
+    assert "n'est pas un nombre entier" in err
+
+
+def test_database_from_environment_variable(demo_db, capsys, monkeypatch):
+    monkeypatch.setenv("RASED_TUI_DB", str(demo_db))
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert str(demo_db) in out
+
+
+def test_global_db_option_before_the_command(demo_db, capsys):
+    code, out, _ = run(capsys, "--db", str(demo_db), "check")
+    assert code == 0
+    assert str(demo_db) in out
+
+
+def test_check_detects_an_audit_row_edited_by_hand(demo_db, capsys):
+    with sqlite3.connect(demo_db) as connection:
+        connection.execute("DROP TRIGGER audit_log_no_update")
+        connection.execute("UPDATE audit_log SET actor = 'quelqu''un' WHERE seq = 1")
+        connection.execute("""CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'journal d''audit : modification interdite'); END""")
+    code, out, err = run(capsys, "check", "--db", str(demo_db))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "journal d'audit rompu" in err
+    assert "ROMPU" in out
+
+
+def test_check_refuses_a_text_file(tmp_path, capsys):
+    path = tmp_path / "notes.db"
+    path.write_text("ceci n'est pas une base\n", encoding="utf-8")
+    code, _, err = run(capsys, "check", "--db", str(path))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "n'est pas une base de données SQLite" in err
+
+
+def test_check_refuses_a_truncated_database(demo_db, tmp_path, capsys):
+    truncated = tmp_path / "tronque.db"
+    data = demo_db.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    code, _, err = run(capsys, "check", "--db", str(truncated))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "tronqué" in err
+
+
+def test_check_of_a_missing_file(tmp_path, capsys):
+    code, _, err = run(capsys, "check", "--db", str(tmp_path / "absent.db"))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "n'existe pas" in err
+
+
+@pytest.mark.skipif(not POSIX or os.geteuid() == 0 and sys.platform != "linux", reason="POSIX permissions")
+def test_a_read_only_file_asked_to_take_a_write(demo_db, capsys):
+    demo_db.chmod(0o400)
+    try:
+        if os.access(demo_db, os.W_OK):
+            pytest.skip("root ignores file permissions")
+        before = demo_db.read_bytes()
+        code, _, err = run(capsys, "demo", "--db", str(demo_db), "--cases", "5")
+        assert code == 1
+        assert_one_french_line(err)
+        assert "--lecture-seule" in err
+        assert demo_db.read_bytes() == before
+    finally:
+        demo_db.chmod(0o600)
+
+
+def test_a_write_on_a_read_only_store_is_refused_in_french(demo_db):
+    from rased_tui.domain.models import School
+    from rased_tui.store import StoreError
+
+    before = demo_db.read_bytes()
+    with Store.open(demo_db, read_only=True) as store:
+        with pytest.raises(StoreError, match="lecture seule"):
+            store.add_school(School(uai="0761234D", name="École", kind="primaire"))
+    assert demo_db.read_bytes() == before
+
+
+def test_backup_writes_a_private_consistent_copy(demo_db, tmp_path, capsys):
+    target = tmp_path / "copies" / "sauvegarde.db"
+    code, out, err = run(capsys, "backup", "--db", str(demo_db), "--out", str(target))
+    assert code == 0, err
+    assert "Sauvegarde écrite" in out
+    if POSIX:
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with Store.open(target, read_only=True) as copy, Store.open(demo_db, read_only=True) as original:
+        assert copy.counts() == original.counts()
+        assert copy.check().ok
+
+
+def test_backup_while_the_database_is_open_for_writing(demo_db, tmp_path, capsys):
+    with Store.open(demo_db) as writer:
+        writer.set_setting("antenne", "Rouen Nord")
+        code, _, err = run(capsys, "backup", "--db", str(demo_db), "--out", str(tmp_path / "b.db"))
+        assert code == 0, err
+    with Store.open(tmp_path / "b.db", read_only=True) as copy:
+        assert copy.get_setting("antenne") == "Rouen Nord"
+
+
+def test_backup_refuses_to_overwrite(demo_db, tmp_path, capsys):
+    target = tmp_path / "existe.db"
+    target.write_text("à garder", encoding="utf-8")
+    code, _, err = run(capsys, "backup", "--db", str(demo_db), "--out", str(target))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "existe déjà" in err
+    assert target.read_text(encoding="utf-8") == "à garder"
+
+
+def test_opening_the_interface_on_a_bad_file_fails_before_the_screen(tmp_path, capsys):
+    path = tmp_path / "vide.db"
+    path.write_bytes(b"")
+    code, _, err = run(capsys, "--db", str(path))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "vide" in err
+
+
+def test_a_directory_is_refused(tmp_path, capsys):
+    code, _, err = run(capsys, "check", "--db", str(tmp_path))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "est un dossier" in err
