@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import (
     BaseModel,
@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 from rased_tui.domain.calendar import parse_french_date, parse_school_year, school_year_of, today
 from rased_tui.domain.enums import (
@@ -75,6 +76,8 @@ def uai_key_letter(digits: str) -> str:
 
 
 def _error(kind: str, message: str) -> PydanticCustomError:
+    """A refusal with a French message. `kind` must not be one of pydantic's own error types
+    (french_messages() rewrites those), hence French names like 'date_dans_le_futur'."""
     return PydanticCustomError(kind, message)
 
 
@@ -110,6 +113,7 @@ def _check_name(text: str) -> str:
 
 
 def _check_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line breaks
     if len(text) > MAX_TEXT_LENGTH:
         raise _error("texte_long", f"Ce texte dépasse {MAX_TEXT_LENGTH} caractères.")
     return _reject_control_characters(text.strip())
@@ -128,7 +132,7 @@ def _not_in_future(day: date | None, what: str, info: ValidationInfo) -> None:
     if info.context and info.context.get("stored"):
         return
     if day is not None and day > today():
-        raise _error("date_future", f"{what} ne peut pas être dans le futur.")
+        raise _error("date_dans_le_futur", f"{what} ne peut pas être dans le futur.")
 
 
 class DomainModel(BaseModel):
@@ -239,7 +243,7 @@ class Case(DomainModel):
     date_received: OptionalFrenchDate = Field(default=None, title="Date de réception")
     urgent: bool = False
     description: Text = Field(title="Difficultés rencontrées")
-    motifs: list[Motif] = Field(default_factory=list, title="Motifs")
+    motifs: list[Motif] = Field(default_factory=list, validate_default=True, title="Motifs")
     other_motif: Text = Field(default="", title="Autre motif")
     prior_actions: list[PriorActionItem] = Field(default_factory=list, title="Actions déjà menées")
     parents_informed_on: OptionalFrenchDate = Field(default=None, title="Parents informés le")
@@ -488,7 +492,17 @@ _PYDANTIC_MESSAGES = {
     "bool_parsing": "oui ou non attendu",
     "string_type": "texte attendu",
     "extra_forbidden": "champ inconnu",
+    "date_from_datetime_inexact": "date invalide (JJ/MM/AAAA)",
 }
+# pydantic's own error types: any of them missing above still gets a French sentence.
+_PYDANTIC_TYPES = frozenset(get_args(ErrorType))
+
+
+def _french_number(value: Any) -> Any:
+    """0.0 -> 0, 2.5 -> 2,5: numbers in limits as a French reader writes them."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value).replace(".", ",")
+    return value
 
 
 def french_messages(error: ValidationError, model: type[BaseModel] | None = None) -> list[str]:
@@ -496,13 +510,17 @@ def french_messages(error: ValidationError, model: type[BaseModel] | None = None
     messages = []
     for item in error.errors():
         kind = item["type"]
+        builtin = kind in _PYDANTIC_TYPES
         if kind in _PYDANTIC_MESSAGES:
-            text = _PYDANTIC_MESSAGES[kind].format(**item.get("ctx", {}))
+            context = {key: _french_number(value) for key, value in item.get("ctx", {}).items()}
+            text = _PYDANTIC_MESSAGES[kind].format(**context)
+        elif builtin:
+            text = "valeur invalide"
         else:
             text = item["msg"]
         field = item["loc"][0] if item["loc"] else None
         title = None
         if model is not None and isinstance(field, str) and field in model.model_fields:
             title = model.model_fields[field].title
-        messages.append(f"{title} : {text}" if title and kind in _PYDANTIC_MESSAGES else text)
+        messages.append(f"{title} : {text}" if title and builtin else text)
     return messages

@@ -46,7 +46,7 @@ def derive_status(entries: Iterable[EntryLike], *, ordered: bool = False) -> Cas
     timeline = list(entries) if ordered else sorted(entries, key=timeline_order)
     turns = [i for i, entry in enumerate(timeline) if entry.kind in (EntryKind.CLOTURE, EntryKind.REOUVERTURE)]
     last_turn = timeline[turns[-1]] if turns else None
-    if last_turn is not None and last_turn.kind is EntryKind.CLOTURE:
+    if last_turn is not None and last_turn.kind == EntryKind.CLOTURE:
         if last_turn.sub_kind == ClosureOutcome.SANS_SUITE.value:
             return CaseStatus.CLASSEE_SANS_SUITE
         return CaseStatus.CLOTUREE

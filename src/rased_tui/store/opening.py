@@ -84,13 +84,17 @@ def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     try:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
-        if not read_only:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = FULL")
     except sqlite3.Error as error:
         connection.close()
         raise translate_sqlite_error(error) from None
     return connection
+
+
+def prepare_for_writing(connection: sqlite3.Connection) -> None:
+    """WAL and synchronous=FULL. Switching to WAL rewrites the file's header, so this is done
+    only once the file is known to be ours: a refused file is left exactly as it was."""
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
 
 
 def check_file(path: Path, *, read_only: bool) -> None:
@@ -153,6 +157,7 @@ def create_database(path: Path) -> None:
     try:
         connection = connect(scratch, read_only=False)
         try:
+            prepare_for_writing(connection)
             apply_schema(connection)
         finally:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -168,7 +173,13 @@ def copy_aside(connection: sqlite3.Connection, path: Path, version: int) -> Path
     """A consistent copy of the file next to it, before a migration, readable by the owner only."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.avant-migration-v{version}-{stamp}{path.suffix}")
-    create_private_file(target)
+    try:
+        create_private_file(target)
+    except OSError as error:
+        raise StoreError(
+            f"Impossible de mettre une copie de {path} de côté avant sa mise à jour "
+            f"({error.strerror or error}) : rien n'a été modifié."
+        ) from None
     copy = sqlite3.connect(target)
     try:
         connection.backup(copy)
@@ -196,14 +207,18 @@ def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connectio
         if objects == 0:
             if read_only:
                 raise StoreError(f"{path} est une base vide : rien à consulter.")
+            prepare_for_writing(connection)
             apply_schema(connection)
         elif version < SCHEMA_VERSION:
             if read_only:
                 raise StoreError(
                     f"{path} a un schéma ancien ({version}) : ouvrez-le une fois en écriture pour le mettre à jour."
                 )
-            copy_aside(connection, path, version)
+            copy_aside(connection, path, version)  # the file exactly as it was
+            prepare_for_writing(connection)
             migrate(connection, version)
+        elif not read_only:
+            prepare_for_writing(connection)
     except sqlite3.Error as error:
         connection.close()
         raise translate_sqlite_error(error) from None
