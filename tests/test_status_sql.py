@@ -62,7 +62,7 @@ def test_sql_view_and_domain_agree(store, make_school, make_pupil_case, specs):
     school = schools[0] if schools else store.add_school(make_school())
     serial = next(_serial)
     with store.transaction():
-        case = store.add_case(make_pupil_case(school.id))
+        case = store.add_case(make_pupil_case(school.id, date_sent=FIRST_DAY))
         entries = [store.add_entry(build(case.id, serial, index, spec)) for index, spec in enumerate(specs)]
 
     expected = derive_status(entries)

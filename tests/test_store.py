@@ -203,9 +203,9 @@ def test_settings(store):
 
 def test_refused_write_leaves_nothing_behind(store, school, make_school, make_pupil_case):
     before_counts = store.counts()
-    with pytest.raises(StoreError, match="Enregistrement refusé"):
+    with pytest.raises(StoreError, match="Une école porte déjà ce code UAI"):
         store.add_school(make_school(uai=school.uai))  # same UAI twice
-    with pytest.raises(StoreError, match="Enregistrement refusé"):
+    with pytest.raises(StoreError, match="Enregistrement refusé : il renvoie à une fiche qui n'existe pas"):
         store.add_case(make_pupil_case("f" * 36))  # no such school: pupil, counter and case rolled back
     assert store.counts() == before_counts
     assert store.add_case(make_pupil_case(school.id)).number == "2026-0001"
@@ -839,3 +839,29 @@ def test_chain_continues_across_sessions(audited_db, make_school):
         rows = audit_rows(store)
         assert rows[-1]["prev_hash"] == rows[-2]["hash"]
         assert store.verify_audit().intact and store.verify_audit().rows == 6
+
+
+def test_an_entry_cannot_predate_the_request(store, school, make_pupil_case):
+    from rased_tui.domain.models import TimelineEntry
+
+    case = store.add_case(make_pupil_case(school.id, date_sent="2026-10-05"))
+    with pytest.raises(StoreError, match="d'avant l'envoi de la demande"):
+        store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-04", text="trop tôt"))
+    assert store.list_entries(case.id) == []
+    store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-05", text="le jour même"))
+    assert len(store.list_entries(case.id)) == 1
+
+
+def test_an_aid_is_given_by_a_member_of_the_matching_role(store, school, make_pupil_case, make_member):
+    from rased_tui.domain.models import Aid
+
+    case = store.add_case(make_pupil_case(school.id))
+    maitre_g = store.add_member(make_member(role="maitre_g"))
+    maitre_e = store.add_member(make_member(role="maitre_e"))
+    aid = dict(case_id=case.id, kind="E", modality="petit_groupe", start_date="2026-11-02",
+               consent_status="donne", consent_form="oral", consent_date="2026-10-20")
+    with pytest.raises(StoreError, match="Maître E"):
+        store.add_aid(Aid(member_id=maitre_g.id, **aid))
+    assert store.list_aids(case.id) == []
+    store.add_aid(Aid(member_id=maitre_e.id, **aid))
+    assert [a.member_id for a in store.list_aids(case.id)] == [maitre_e.id]

@@ -9,6 +9,14 @@ class StoreError(Exception):
     """A problem with the database that a person can read and act on (message in French)."""
 
 
+_UNIQUE_SENTENCES = {
+    "schools.uai": "Une école porte déjà ce code UAI.",
+    "cases.number": "Ce numéro de dossier existe déjà.",
+    "one_ordinary_meeting_per_period": "Cette période a déjà sa réunion ordinaire.",
+    "periods.school_year, periods.number": "Cette période existe déjà pour cette année scolaire.",
+}
+
+
 def translate_sqlite_error(error: sqlite3.Error) -> StoreError:
     """Turn an sqlite3 exception into a StoreError with a French message."""
     text = str(error).lower()
@@ -23,5 +31,10 @@ def translate_sqlite_error(error: sqlite3.Error) -> StoreError:
     if "malformed" in text or "not a database" in text or "corrupt" in text:
         return StoreError("Le fichier de la base est endommagé (corrompu) : utilisez une sauvegarde.")
     if isinstance(error, sqlite3.IntegrityError):
+        for constraint, sentence in _UNIQUE_SENTENCES.items():
+            if constraint in text:
+                return StoreError(sentence)
+        if "foreign key" in text:
+            return StoreError("Enregistrement refusé : il renvoie à une fiche qui n'existe pas (ou plus).")
         return StoreError(f"Enregistrement refusé : donnée incohérente ({error}).")
     return StoreError(f"Erreur de la base de données : {error}.")

@@ -353,8 +353,14 @@ class Store:
     # -- timeline -------------------------------------------------------------------------
 
     def add_entry(self, entry: TimelineEntry) -> TimelineEntry:
+        """Add a step to a case's timeline; it cannot be dated before the request was sent."""
         stamped = entry.model_copy(update={"created_at": entry.created_at or utc_now()})
         with self.transaction():
+            case = self._one("SELECT date_sent FROM cases WHERE id = ?", (entry.case_id,))
+            if case is None:
+                raise StoreError("Dossier introuvable.")
+            if entry.date.isoformat() < case["date_sent"]:
+                raise StoreError("Cette étape est datée d'avant l'envoi de la demande.")
             self._insert("timeline_entries", _model_row(stamped, {"member_ids"}), audited=_model_row(stamped))
             self._connection.executemany(
                 "INSERT INTO timeline_entry_members (entry_id, member_id) VALUES (?, ?)",
@@ -378,13 +384,24 @@ class Store:
     # -- aids and evaluations ---------------------------------------------------------------
 
     def add_aid(self, aid: Aid) -> Aid:
+        """Open a specialised aid, given by a member whose role matches its kind (E, G, psy)."""
         now = utc_now()
         with self.transaction():
+            self._check_aid_giver(aid)
             self._insert("aids", {**_model_row(aid), "created_at": now, "updated_at": now})
         return aid
 
+    def _check_aid_giver(self, aid: Aid) -> None:
+        member = self.get_member(aid.member_id)
+        if member is None:
+            raise StoreError("Membre du RASED introuvable.")
+        if member.role is not aid.kind.role:
+            raise StoreError(f"Une « {aid.kind.label} » est donnée par : {aid.kind.role.label}, "
+                             f"pas par {member.full_name} ({member.role.label}).")
+
     def update_aid(self, aid: Aid) -> Aid:
         with self.transaction():
+            self._check_aid_giver(aid)
             self._update("aids", aid.id, {**_model_row(aid, {"id"}), "updated_at": utc_now()})
         return aid
 
