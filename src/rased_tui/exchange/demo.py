@@ -24,7 +24,6 @@ updated_at columns that the store stamps itself differ. No Textual here.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -34,7 +33,6 @@ from typing import NoReturn
 from rased_tui.domain.calendar import (
     PeriodSpan,
     approximate_periods,
-    next_school_year,
     school_year_start,
     today,
 )
@@ -407,6 +405,26 @@ class _Weighted:
         return rng.choices(self.items, cum_weights=self.cumulative)[0]
 
 
+PUPIL_MOTIFS_PICK = _Weighted(PUPIL_MOTIFS)
+TEAM_MOTIFS_PICK = _Weighted(TEAM_MOTIFS)
+REQUESTERS_PICK = _Weighted(REQUESTERS)
+TEAM_REQUESTERS_PICK = _Weighted(TEAM_REQUESTERS)
+LEVELS_PICK = _Weighted(LEVEL_WEIGHTS)
+AID_ENDINGS_PICK = _Weighted(AID_ENDINGS)
+PARTNERS_PICK = _Weighted(PARTNERS)
+PARTNERS_YOUNG_PICK = _Weighted(PARTNERS_YOUNG)
+SECOND_RESPONSES_PUPIL_PICK = _Weighted(SECOND_RESPONSES_PUPIL)
+SECOND_RESPONSES_TEAM_PICK = {kind: _Weighted(weights) for kind, weights in SECOND_RESPONSES_TEAM.items()}
+MODALITIES_PICK = {kind: _Weighted(weights) for kind, weights in MODALITIES.items()}
+AID_KINDS_PICK = {motif: _Weighted(weights) for motif, weights in AID_KINDS_BY_MOTIF.items()}
+AID_KINDS_OTHERWISE_PICK = _Weighted(AID_KINDS_OTHERWISE)
+
+
+# the bits uuid.UUID(version=4) sets: version 4 and the RFC 4122 variant
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID_VERSION_4 = (0x4000 << 64) | (0x8000 << 48)
+
+
 def _weekday(day: date) -> date:
     """The day itself from Monday to Friday, else the Monday after."""
     weekday = day.weekday()
@@ -541,8 +559,11 @@ class _Demo:
         self.cases = self.entries = self.aids = self.evaluations = 0
 
     def new_id(self) -> str:
-        """A UUID drawn from the seeded generator, so that identifiers repeat with the seed."""
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A version-4 UUID drawn from the seeded generator, so that identifiers repeat with the
+        seed: the same text as `str(uuid.UUID(int=bits, version=4))`, four times faster."""
+        bits = self.rng.getrandbits(128) & _UUID_CLEAR | _UUID_VERSION_4
+        hex_ = f"{bits:032x}"
+        return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
 
     def year(self, start_year: int) -> _Year:
         if start_year not in self._years:
@@ -605,11 +626,9 @@ class _Demo:
         for last_name, first_name, role, years_in_post in POLE:
             self._add_member(last_name, first_name, role, self.year(current.start_year - years_in_post).rentree)
         last_year = self.years[-2]
-        winter_break_start = last_year.periods[2].end
-        spring_rentree = last_year.periods[3].start
         self._add_member(*LEAVING_G, Role.MAITRE_G, self.year(current.start_year - 12).rentree,
-                         active_to=winter_break_start)
-        self._add_member(*ARRIVING_G, Role.MAITRE_G, spring_rentree)
+                         active_to=last_year.periods[2].end)
+        self._add_member(*ARRIVING_G, Role.MAITRE_G, last_year.periods[3].start)
 
     def _add_member(self, last_name: str, first_name: str, role: Role, active_from: date,
                     active_to: date | None = None) -> None:
@@ -700,7 +719,7 @@ class _Demo:
             prior_actions=self._prior_actions(handicap) if requester is not Requester.FAMILLE else [],
             parents_informed_on=informed)
         main = motifs[0]
-        aid_kind = _Weighted(AID_KINDS_BY_MOTIF.get(main, AID_KINDS_OTHERWISE)).pick(self.rng)
+        aid_kind = AID_KINDS_PICK.get(main, AID_KINDS_OTHERWISE_PICK).pick(self.rng)
         return _Request(case, year, main, aid_kind, year.start_year - record.pupil.birth_date.year)
 
     def _team_request(self, year: _Year, sent: date) -> _Request:
@@ -795,19 +814,6 @@ class _Demo:
         return record, level
 
 
-PUPIL_MOTIFS_PICK = _Weighted(PUPIL_MOTIFS)
-TEAM_MOTIFS_PICK = _Weighted(TEAM_MOTIFS)
-REQUESTERS_PICK = _Weighted(REQUESTERS)
-TEAM_REQUESTERS_PICK = _Weighted(TEAM_REQUESTERS)
-LEVELS_PICK = _Weighted(LEVEL_WEIGHTS)
-AID_ENDINGS_PICK = _Weighted(AID_ENDINGS)
-PARTNERS_PICK = _Weighted(PARTNERS)
-PARTNERS_YOUNG_PICK = _Weighted(PARTNERS_YOUNG)
-SECOND_RESPONSES_PUPIL_PICK = _Weighted(SECOND_RESPONSES_PUPIL)
-SECOND_RESPONSES_TEAM_PICK = {kind: _Weighted(weights) for kind, weights in SECOND_RESPONSES_TEAM.items()}
-MODALITIES_PICK = {kind: _Weighted(weights) for kind, weights in MODALITIES.items()}
-
-
 # -- one case's timeline -----------------------------------------------------------------------
 
 class _CaseWriter:
@@ -828,6 +834,7 @@ class _CaseWriter:
         self.day = self.case.date_received or self.case.date_sent
         self.minute = self.rng.randrange(8 * 60, 16 * 60)  # time of day of the first recording
         self.carried = False
+        self.reopened = False
 
     def write(self) -> None:
         for episode in (1, 2):
@@ -858,8 +865,9 @@ class _CaseWriter:
         self.day = day
         return day
 
-    def _across_summer(self) -> date:  # or closes the case
-        """The year ends before the next step: close the case then, or carry it over."""
+    def _across_summer(self) -> date:
+        """The year ends before the next step: close the case then, or carry it over and
+        return the date of the next step after the rentrée."""
         if self.year.end > self.demo.today:
             raise _Stop
         if self.rng.random() < (CARRY_OVER_AGAIN if self.carried else CARRY_OVER):
@@ -868,12 +876,11 @@ class _CaseWriter:
         self._close(ClosureOutcome.RELAIS_ENSEIGNANT, self.year.end,
                     "Fin d'année scolaire : relais à l'enseignant·e de l'an prochain.")
 
-    def _carry_over(self) -> None:
+    def _carry_over(self, text: str = "Suivi à poursuivre l'an prochain.") -> None:
         """A report entry on the last school day; the case goes on next year."""
         following = self.demo.next_year(self.year)
         self.day = max(self.day, self.year.end)
-        self.entry(EntryKind.REPORT, self.day, to_school_year=following.label,
-                   text=f"Suivi à poursuivre en {following.label}.")
+        self.entry(EntryKind.REPORT, self.day, to_school_year=following.label, text=text)
         self.year = following
         self.carried = True
 
@@ -935,12 +942,13 @@ class _CaseWriter:
 
     def _analysis_day(self) -> tuple[date, str | None]:
         """Urgent requests within days; others at the RASED's weekly synthèse or at the pôle's
-        next meeting when the request came in before its deadline."""
+        next meeting when the request came in before its deadline (always for a reopening)."""
         if self.case.urgent:
             return self.at(0, 3), None
-        if self.rng.random() < ANALYSIS_AT_MEETING:
+        if self.reopened or self.rng.random() < ANALYSIS_AT_MEETING:
+            horizon = 60 if self.reopened else 35
             for meeting_day, meeting_id in self.year.meetings:
-                if self.day + timedelta(days=6) <= meeting_day <= self.day + timedelta(days=35):
+                if self.day + timedelta(days=6) <= meeting_day <= self.day + timedelta(days=horizon):
                     return self._move_to(meeting_day), meeting_id
         return self.at(3, 18), None
 
@@ -977,7 +985,7 @@ class _CaseWriter:
         day = self.at(5, 25)
         role = self.rng.choice(RESPONDERS[SecondResponse.ORIENTATION_PARTENAIRE])
         self.entry(EntryKind.SECONDE_INTENTION, day, sub_kind=SecondResponse.ORIENTATION_PARTENAIRE.value,
-                   partner=partner, text=f"Orientation vers {partner.label} proposée à la famille.",
+                   partner=partner, text=f"Orientation proposée à la famille : {partner.label}.",
                    members=[self.demo.member(role, day)])
 
     def _other_response(self, response: SecondResponse) -> None:
@@ -1004,6 +1012,7 @@ class _CaseWriter:
             self.year = following
         self.entry(EntryKind.REOUVERTURE, self._move_to(day),
                    text="Nouvelle demande de l'enseignant·e : les difficultés réapparaissent.")
+        self.reopened = True
 
     # -- specialised aids -----------------------------------------------------------------
 
@@ -1062,8 +1071,12 @@ class _CaseWriter:
 
     def _aid(self, kind: AidKind, member: Member, start: date, end: date | None, reason: AidEndReason | None,
              consent: dict, objectives: str, **fields) -> Aid:
+        if self.case.subject_kind is SubjectKind.ELEVE:
+            modality = MODALITIES_PICK[kind].pick(self.rng)
+        else:  # an aid for a whole class
+            modality = self.rng.choice((Modality.CO_INTERVENTION, Modality.EN_CLASSE))
         aid = Aid(id=self.demo.new_id(), case_id=self.case.id, member_id=member.id, kind=kind,
-                  modality=MODALITIES_PICK[kind].pick(self.rng), sessions_per_week=self.rng.choice(SESSIONS[kind]),
+                  modality=modality, sessions_per_week=self.rng.choice(SESSIONS[kind]),
                   objectives=objectives, start_date=start, expected_weeks=self.rng.randint(6, 16),
                   end_date=end, end_reason=reason, **consent, **fields)
         self.store.add_aid(aid)
@@ -1114,14 +1127,17 @@ class _CaseWriter:
                 self.demo.evaluations += 1
 
     def _after_summer(self, aid: Aid, kind: AidKind, member: Member) -> date:
-        """The aid stopped at the end of the year: a bilan, then the case closes or goes on
-        next year with a new aid after the rentrée. Returns that aid's first day."""
-        self.entry(EntryKind.BILAN, self.day, text="Bilan de fin d'année de l'aide.", members=[member],
-                   aid_id=aid.id)
+        """The aid stopped at the end of the year: either a bilan and the closure, or the case
+        goes on next year with a new aid after the rentrée. Returns that aid's first day.
+
+        (No bilan entry before a carry-over: the status is the furthest stage reached, so a
+        case whose aid resumes would read « bilan » all next year.)"""
         if self.rng.random() >= (CARRY_OVER_AGAIN if self.carried else CARRY_OVER_AID):
+            self.entry(EntryKind.BILAN, self.day, text="Bilan de fin d'année de l'aide.", members=[member],
+                       aid_id=aid.id)
             self._close(ClosureOutcome.RELAIS_ENSEIGNANT, self.day,
                         "Fin d'année : relais à l'enseignant·e de la classe suivante.")
-        self._carry_over()
+        self._carry_over("Bilan de fin d'année : l'aide reprendra à la rentrée.")
         restart = _weekday(self.year.rentree + timedelta(days=self.rng.randint(7, 21)))
         return self._move_to(self.demo.first_day_in_post(kind.role, restart))
 
