@@ -196,6 +196,19 @@ CREATE TABLE aids (
     CHECK (kind <> 'psy' OR consent_status <> 'donne' OR consent_form = 'ecrit')
 );
 CREATE INDEX aids_by_case ON aids (case_id, start_date);
+-- An aid of kind E, G or psy is given by a maître E, a maître G or a psychologue.
+CREATE TRIGGER aid_giver_insert BEFORE INSERT ON aids
+WHEN (SELECT role FROM members WHERE id = NEW.member_id)
+     IS NOT CASE NEW.kind WHEN 'E' THEN 'maitre_e' WHEN 'G' THEN 'maitre_g' ELSE 'psychologue' END
+BEGIN
+    SELECT RAISE(ABORT, 'Une aide E est donnée par un maître E, une aide G par un maître G, une aide psychologique par un·e psychologue.');
+END;
+CREATE TRIGGER aid_giver_update BEFORE UPDATE OF member_id, kind ON aids
+WHEN (SELECT role FROM members WHERE id = NEW.member_id)
+     IS NOT CASE NEW.kind WHEN 'E' THEN 'maitre_e' WHEN 'G' THEN 'maitre_g' ELSE 'psychologue' END
+BEGIN
+    SELECT RAISE(ABORT, 'Une aide E est donnée par un maître E, une aide G par un maître G, une aide psychologique par un·e psychologue.');
+END;
 CREATE INDEX open_aids_by_member ON aids (member_id, start_date) WHERE end_date IS NULL;
 
 -- Evaluations of an aid against its objectives (start / interim / end), optional score 0-10.
@@ -244,6 +257,17 @@ CREATE TABLE timeline_entries (
     CHECK (partner IS NULL OR sub_kind = 'orientation_partenaire')
 );
 CREATE INDEX timeline_by_case ON timeline_entries (case_id, date, created_at);
+-- No step of a case is dated before the request was sent.
+CREATE TRIGGER entry_not_before_request_insert BEFORE INSERT ON timeline_entries
+WHEN NEW.date < (SELECT date_sent FROM cases WHERE id = NEW.case_id)
+BEGIN
+    SELECT RAISE(ABORT, 'Cette étape est datée d''avant l''envoi de la demande.');
+END;
+CREATE TRIGGER entry_not_before_request_update BEFORE UPDATE OF date, case_id ON timeline_entries
+WHEN NEW.date < (SELECT date_sent FROM cases WHERE id = NEW.case_id)
+BEGIN
+    SELECT RAISE(ABORT, 'Cette étape est datée d''avant l''envoi de la demande.');
+END;
 CREATE INDEX timeline_by_kind ON timeline_entries (kind, date);
 CREATE INDEX timeline_by_action ON timeline_entries (action_id) WHERE action_id IS NOT NULL;
 CREATE INDEX timeline_carried ON timeline_entries (to_school_year) WHERE to_school_year IS NOT NULL;

@@ -860,7 +860,7 @@ def test_an_aid_is_given_by_a_member_of_the_matching_role(store, school, make_pu
     maitre_e = store.add_member(make_member(role="maitre_e"))
     aid = dict(case_id=case.id, kind="E", modality="petit_groupe", start_date="2026-11-02",
                consent_status="donne", consent_form="oral", consent_date="2026-10-20")
-    with pytest.raises(StoreError, match="Maître E"):
+    with pytest.raises(StoreError, match="Une aide E est donnée par un maître E"):
         store.add_aid(Aid(member_id=maitre_g.id, **aid))
     assert store.list_aids(case.id) == []
     store.add_aid(Aid(member_id=maitre_e.id, **aid))

@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 TODAY_VARIABLE = "RASED_TUI_TODAY"
 # A request in August already belongs to the coming school year: the rentrée is early September
@@ -24,8 +25,13 @@ def today() -> date:
     """Today's date, or the one frozen in RASED_TUI_TODAY."""
     frozen = os.environ.get(TODAY_VARIABLE)
     if frozen:
-        return date.fromisoformat(frozen)
+        return _parse_frozen_day(frozen)
     return date.today()
+
+
+@lru_cache(maxsize=4)
+def _parse_frozen_day(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 def utc_now() -> str:

@@ -8,6 +8,7 @@ interface and the command line.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from datetime import date
@@ -97,8 +98,12 @@ FrenchDate = Annotated[date, BeforeValidator(_coerce_date)]
 OptionalFrenchDate = Annotated[date | None, BeforeValidator(_coerce_date)]
 
 
+# Unicode's "Cc" control characters (C0, DEL, C1) except tab and line feed.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _reject_control_characters(text: str) -> str:
-    if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in text):
+    if _CONTROL_CHARACTERS.search(text):
         raise _error("caracteres_controle", "Le texte contient des caractères de contrôle invisibles.")
     return text
 

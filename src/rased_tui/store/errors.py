@@ -31,6 +31,8 @@ def translate_sqlite_error(error: sqlite3.Error) -> StoreError:
     if "malformed" in text or "not a database" in text or "corrupt" in text:
         return StoreError("Le fichier de la base est endommagé (corrompu) : utilisez une sauvegarde.")
     if isinstance(error, sqlite3.IntegrityError):
+        if "constraint failed" not in text:  # a rule of schema.sql, already said in French
+            return StoreError(str(error))
         for constraint, sentence in _UNIQUE_SENTENCES.items():
             if constraint in text:
                 return StoreError(sentence)

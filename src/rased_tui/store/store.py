@@ -33,10 +33,12 @@ from rased_tui.domain.models import (
     fold,
 )
 from rased_tui.store import audit
+from rased_tui.store.bulk import FLUSH_EVERY, PendingRows
 from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.migrations import SCHEMA_VERSION, rebuild_search_index
 from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
 
+BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
 READ_ONLY_MESSAGE = "Base ouverte en lecture seule : aucune modification n'est possible."
 
 # Tables whose rows people enter, in an order that respects foreign keys (for counts and checks).
@@ -48,9 +50,16 @@ DATA_TABLES = (
 
 
 def _model_row(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
-    """A model as a database row: JSON-compatible values, booleans as 0/1."""
-    row = model.model_dump(mode="json", exclude=exclude)
-    return {key: int(value) if isinstance(value, bool) else value for key, value in row.items()}
+    """A model's fields as a database row, dates in ISO. Enums (str) and booleans (int) bind
+    as they are. Read from the instance directly: model_dump costs several times more, and a
+    bulk load calls this for every row."""
+    return {name: value.isoformat() if type(value) is date else value
+            for name, value in model.__dict__.items() if not exclude or name not in exclude}
+
+
+def _audit_view(model: BaseModel, **extra: Any) -> dict[str, Any]:
+    """Everything about a record, nested lists included, as the audit log keeps it."""
+    return {**model.model_dump(mode="json"), **extra}
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,9 @@ class Store:
         self.actor = f"os:{audit.operating_system_user()}"
         self._depth = 0
         self._audit_each_row = True
+        self._pending: PendingRows | None = None  # rows held back during a bulk load
+        self._pupils_in_bulk: set[str] = set()
+        self._bulk_started_at: str | None = None
 
     @classmethod
     def open(cls, path: str | Path, *, read_only: bool = False) -> "Store":
@@ -150,30 +162,69 @@ class Store:
 
     @contextmanager
     def bulk_load(self, summary: str) -> Iterator[None]:
-        """A large load in one transaction: the search index is rebuilt once at the end and
-        the audit log gets one summary row instead of one per record."""
-        with self.transaction():
-            self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
-            self._audit_each_row = False
-            try:
-                yield
-                rebuild_search_index(self._connection)
-                self._connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
-            finally:
-                self._audit_each_row = True
-            self._audit("import", "*", "*", None, {"resume": summary})
+        """A large load in one transaction: rows are written in batches (store/bulk.py), the
+        search index is rebuilt once at the end, and the audit log gets one summary row
+        instead of one per record. Reads inside the block may not see the rows added in it."""
+        cache_size = self._connection.execute("PRAGMA cache_size").fetchone()[0]
+        # UUID keys land at random places in the indexes: with the default 2 MB cache a large
+        # load spills pages back and forth; a large cache keeps the load in memory until COMMIT.
+        self._connection.execute(f"PRAGMA cache_size = {BULK_CACHE_SIZE}")
+        try:
+            with self.transaction():
+                self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
+                self._audit_each_row = False
+                self._pending = PendingRows()
+                self._bulk_started_at = utc_now()
+                try:
+                    yield
+                    self._pending.flush(self._connection)
+                    rebuild_search_index(self._connection)
+                    self._connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
+                finally:
+                    self._audit_each_row = True
+                    self._pending = None
+                    self._bulk_started_at = None
+                    self._pupils_in_bulk.clear()
+                self._audit("import", "*", "*", None, {"resume": summary})
+        finally:
+            self._connection.execute(f"PRAGMA cache_size = {cache_size}")
+
+    def _now(self) -> str:
+        """The UTC timestamp for created_at / updated_at: the clock, or during a bulk load the
+        moment it started (one load, one time, and no clock read per row)."""
+        return self._bulk_started_at or utc_now()
 
     def _audit(self, action: str, table: str, row_id: str, before: dict | None, after: dict | None) -> None:
-        audit.append(self._connection, at=utc_now(), actor=self.actor, action=action, table=table,
+        audit.append(self._connection, at=self._now(), actor=self.actor, action=action, table=table,
                      row_id=row_id, before=before, after=after)
 
     def _insert(self, table: str, row: dict[str, Any], audited: dict[str, Any] | None = None) -> None:
         """Insert a row and log it (`audited`: what the log keeps, when more than the row)."""
+        if self._pending is not None:
+            self._hold(table, row)
+            return
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         self._connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
         if self._audit_each_row:
             self._audit("ajout", table, row["id"], None, audited or row)
+
+    def _insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Insert the rows of a child table (levels, motifs...), logged with their parent."""
+        if self._pending is not None:
+            for row in rows:
+                self._hold(table, row)
+            return
+        if rows:
+            columns = ", ".join(rows[0])
+            marks = ", ".join("?" for _ in rows[0])
+            self._connection.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                                         [tuple(row.values()) for row in rows])
+
+    def _hold(self, table: str, row: dict[str, Any]) -> None:
+        self._pending.add(table, row)
+        if self._pending.count >= FLUSH_EVERY:
+            self._pending.flush(self._connection)
 
     def _update(self, table: str, row_id: str, changes: dict[str, Any]) -> None:
         before = self._connection.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
@@ -209,20 +260,21 @@ class Store:
             self._connection.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-            self._audit("reglage", "settings", key,
-                        None if before is None else {"value": before}, {"value": value})
+            if self._audit_each_row:
+                self._audit("reglage", "settings", key,
+                            None if before is None else {"value": before}, {"value": value})
 
     # -- schools and members --------------------------------------------------------------
 
     def add_school(self, school: School) -> School:
-        now = utc_now()
+        now = self._now()
         with self.transaction():
             self._insert("schools", {**_model_row(school), "created_at": now, "updated_at": now})
         return school
 
     def update_school(self, school: School) -> School:
         with self.transaction():
-            self._update("schools", school.id, {**_model_row(school, {"id"}), "updated_at": utc_now()})
+            self._update("schools", school.id, {**_model_row(school, {"id"}), "updated_at": self._now()})
         return school
 
     def get_school(self, school_id: str) -> School | None:
@@ -234,14 +286,14 @@ class Store:
         return [_school(row) for row in self._all(f"SELECT * FROM schools {where} ORDER BY name")]
 
     def add_member(self, member: Member) -> Member:
-        now = utc_now()
+        now = self._now()
         with self.transaction():
             self._insert("members", {**_model_row(member), "created_at": now, "updated_at": now})
         return member
 
     def update_member(self, member: Member) -> Member:
         with self.transaction():
-            self._update("members", member.id, {**_model_row(member, {"id"}), "updated_at": utc_now()})
+            self._update("members", member.id, {**_model_row(member, {"id"}), "updated_at": self._now()})
         return member
 
     def get_member(self, member_id: str) -> Member | None:
@@ -254,9 +306,13 @@ class Store:
     # -- pupils and cases -----------------------------------------------------------------
 
     def _ensure_pupil(self, pupil: Pupil) -> None:
-        if self._one("SELECT 1 FROM pupils WHERE id = ?", (pupil.id,)):
+        """Add the pupil of a new case unless already known (an earlier case, or held back
+        in this bulk load)."""
+        if pupil.id in self._pupils_in_bulk or self._one("SELECT 1 FROM pupils WHERE id = ?", (pupil.id,)):
             return
-        now = utc_now()
+        if self._pending is not None:
+            self._pupils_in_bulk.add(pupil.id)
+        now = self._now()
         self._insert("pupils", {**_model_row(pupil), "name_key": pupil.name_key,
                                 "created_at": now, "updated_at": now})
 
@@ -288,23 +344,20 @@ class Store:
             numbered = case.model_copy(update={
                 "school_year": school_year, "sequence": sequence,
                 "number": case_number(school_year, sequence)})
-            now = utc_now()
+            now = self._now()
             row = {**_model_row(numbered, {"pupil", "levels", "motifs", "prior_actions"}),
                    "pupil_id": case.pupil.id if case.pupil else None, "created_at": now, "updated_at": now}
-            self._insert("cases", row, audited={**_model_row(numbered, {"pupil"}), **row})
+            full = _audit_view(numbered, pupil_id=row["pupil_id"]) if self._audit_each_row else None
+            self._insert("cases", row, audited=full)
             self._write_case_children(numbered)
         return numbered
 
     def _write_case_children(self, case: Case) -> None:
-        self._connection.executemany(
-            "INSERT INTO case_levels (case_id, level) VALUES (?, ?)",
-            [(case.id, level.value) for level in case.levels])
-        self._connection.executemany(
-            "INSERT INTO case_motifs (case_id, motif, rank) VALUES (?, ?, ?)",
-            [(case.id, motif.value, rank) for rank, motif in enumerate(case.motifs, start=1)])
-        self._connection.executemany(
-            "INSERT INTO case_prior_actions (case_id, action, detail) VALUES (?, ?, ?)",
-            [(case.id, item.action.value, item.detail) for item in case.prior_actions])
+        self._insert_rows("case_levels", [{"case_id": case.id, "level": level.value} for level in case.levels])
+        self._insert_rows("case_motifs", [{"case_id": case.id, "motif": motif.value, "rank": rank}
+                                          for rank, motif in enumerate(case.motifs, start=1)])
+        self._insert_rows("case_prior_actions", [{"case_id": case.id, "action": item.action.value,
+                                                  "detail": item.detail} for item in case.prior_actions])
 
     def get_case(self, case_id: str) -> Case | None:
         row = self._one("SELECT * FROM cases WHERE id = ?", (case_id,))
@@ -353,18 +406,13 @@ class Store:
     # -- timeline -------------------------------------------------------------------------
 
     def add_entry(self, entry: TimelineEntry) -> TimelineEntry:
-        """Add a step to a case's timeline; it cannot be dated before the request was sent."""
-        stamped = entry.model_copy(update={"created_at": entry.created_at or utc_now()})
+        """Add a step to a case's timeline (schema.sql refuses one dated before the request)."""
+        stamped = entry if entry.created_at else entry.model_copy(update={"created_at": self._now()})
         with self.transaction():
-            case = self._one("SELECT date_sent FROM cases WHERE id = ?", (entry.case_id,))
-            if case is None:
-                raise StoreError("Dossier introuvable.")
-            if entry.date.isoformat() < case["date_sent"]:
-                raise StoreError("Cette étape est datée d'avant l'envoi de la demande.")
-            self._insert("timeline_entries", _model_row(stamped, {"member_ids"}), audited=_model_row(stamped))
-            self._connection.executemany(
-                "INSERT INTO timeline_entry_members (entry_id, member_id) VALUES (?, ?)",
-                [(stamped.id, member_id) for member_id in dict.fromkeys(stamped.member_ids)])
+            full = _audit_view(stamped) if self._audit_each_row else None
+            self._insert("timeline_entries", _model_row(stamped, {"member_ids"}), audited=full)
+            self._insert_rows("timeline_entry_members", [{"entry_id": stamped.id, "member_id": member_id}
+                                                         for member_id in dict.fromkeys(stamped.member_ids)])
         return stamped
 
     def list_entries(self, case_id: str, *, include_confidential: bool = True) -> list[TimelineEntry]:
@@ -384,25 +432,15 @@ class Store:
     # -- aids and evaluations ---------------------------------------------------------------
 
     def add_aid(self, aid: Aid) -> Aid:
-        """Open a specialised aid, given by a member whose role matches its kind (E, G, psy)."""
-        now = utc_now()
+        """Open a specialised aid; schema.sql checks that its giver's role matches its kind."""
+        now = self._now()
         with self.transaction():
-            self._check_aid_giver(aid)
             self._insert("aids", {**_model_row(aid), "created_at": now, "updated_at": now})
         return aid
 
-    def _check_aid_giver(self, aid: Aid) -> None:
-        member = self.get_member(aid.member_id)
-        if member is None:
-            raise StoreError("Membre du RASED introuvable.")
-        if member.role is not aid.kind.role:
-            raise StoreError(f"Une « {aid.kind.label} » est donnée par : {aid.kind.role.label}, "
-                             f"pas par {member.full_name} ({member.role.label}).")
-
     def update_aid(self, aid: Aid) -> Aid:
         with self.transaction():
-            self._check_aid_giver(aid)
-            self._update("aids", aid.id, {**_model_row(aid, {"id"}), "updated_at": utc_now()})
+            self._update("aids", aid.id, {**_model_row(aid, {"id"}), "updated_at": self._now()})
         return aid
 
     def get_aid(self, aid_id: str) -> Aid | None:
@@ -419,7 +457,7 @@ class Store:
 
     def add_evaluation(self, evaluation: AidEvaluation) -> AidEvaluation:
         with self.transaction():
-            self._insert("aid_evaluations", {**_model_row(evaluation), "created_at": utc_now()})
+            self._insert("aid_evaluations", {**_model_row(evaluation), "created_at": self._now()})
         return evaluation
 
     def list_evaluations(self, aid_id: str) -> list[AidEvaluation]:
