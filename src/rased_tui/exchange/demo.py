@@ -79,7 +79,7 @@ from rased_tui.store import Store
 # -- the shape of the data ---------------------------------------------------------------------
 
 PAST_YEARS = 3                       # school years before the current one
-YEAR_WEIGHTS = (17, 21, 25, 37)      # share of the requests, oldest year first
+YEARLY_GROWTH = 0.08                 # requests per school day grow a little each year
 PROGRESS_EVERY = 250                 # cases between two calls of `progress`
 PUPIL_CASES = 0.85
 URGENT = 0.08
@@ -666,7 +666,9 @@ class _Demo:
         so that case numbers follow the dates), each with its timeline."""
         days_by_year = [(year, year.request_days(self.today)) for year in self.years]
         days_by_year = [(year, days) for year, days in days_by_year if days]
-        weights = YEAR_WEIGHTS[-len(days_by_year):] if days_by_year else ()
+        # Requests are spread over the school days so far: the current year, a few weeks old,
+        # holds fewer than the full years before it.
+        weights = [len(days) * (1 + YEARLY_GROWTH) ** index for index, (_, days) in enumerate(days_by_year)]
         done = 0
         for (year, days), count in zip(days_by_year, _shares(total, weights)):
             for day in sorted(self.rng.choices(days, k=count)):
