@@ -221,3 +221,32 @@ def test_a_directory_is_refused(tmp_path, capsys):
     assert code == 1
     assert_one_french_line(err)
     assert "est un dossier" in err
+
+
+def test_a_file_system_error_is_one_french_line(tmp_path, capsys, monkeypatch):
+    from rased_tui import cli
+
+    def refuse(arguments):
+        raise PermissionError(13, "Permission non accordée", str(tmp_path / "x.db"))
+
+    monkeypatch.setattr(cli, "run_check", refuse)
+    code, _, err = run(capsys, "check", "--db", str(tmp_path / "x.db"))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "erreur du système de fichiers" in err and "x.db" in err
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path, capsys, monkeypatch):
+    from rased_tui import cli
+
+    def crash(arguments):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(cli, "run_check", crash)
+    code, _, err = run(capsys, "check")
+    assert code == 1
+    assert_one_french_line(err)
+    assert "RASED_TUI_DEBUG=1" in err
+    monkeypatch.setenv("RASED_TUI_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        main(["check"])

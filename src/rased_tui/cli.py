@@ -82,9 +82,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, CommandError) as error:
         print(f"rased-tui : {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"rased-tui : erreur du système de fichiers{where} : {error.strerror or error}.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("rased-tui : interrompu.", file=sys.stderr)
         return 130
+    except Exception as error:  # never a traceback for the user; RASED_TUI_DEBUG=1 shows it
+        if os.environ.get("RASED_TUI_DEBUG"):
+            raise
+        print(f"rased-tui : erreur inattendue ({type(error).__name__}) ; "
+              "relancez avec RASED_TUI_DEBUG=1 pour le détail.", file=sys.stderr)
+        return 1
 
 
 def run_interface(arguments: argparse.Namespace) -> int:
