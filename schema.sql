@@ -279,21 +279,31 @@ CREATE TABLE timeline_entry_members (
 ) WITHOUT ROWID;
 CREATE INDEX entry_members_by_member ON timeline_entry_members (member_id);
 
--- Append-only audit log, each row chained to the previous one by a SHA-256 hash
--- (computed by the store; `rased-tui check` verifies it).
+-- Append-only audit log, each row chained to the previous one by a SHA-256 hash (computed
+-- by the store; `rased-tui check` verifies it). The chain covers the digests of the record
+-- before and after, not their text: the retention purge may blank `before` and `after`
+-- (they hold children's names) and the chain still proves that nothing else changed.
 CREATE TABLE audit_log (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    at         TEXT NOT NULL,
-    actor      TEXT NOT NULL,
-    action     TEXT NOT NULL,
-    table_name TEXT NOT NULL,
-    row_id     TEXT NOT NULL,
-    before     TEXT,
-    after      TEXT,
-    prev_hash  TEXT NOT NULL,
-    hash       TEXT NOT NULL UNIQUE
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    table_name    TEXT NOT NULL,
+    row_id        TEXT NOT NULL,
+    before        TEXT,
+    after         TEXT,
+    before_digest TEXT NOT NULL,
+    after_digest  TEXT NOT NULL,
+    prev_hash     TEXT NOT NULL,
+    hash          TEXT NOT NULL UNIQUE
 );
+-- The only change allowed is blanking the texts of a row (the purge); nothing can be deleted.
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+WHEN NOT (NEW.seq IS OLD.seq AND NEW.at IS OLD.at AND NEW.actor IS OLD.actor
+          AND NEW.action IS OLD.action AND NEW.table_name IS OLD.table_name
+          AND NEW.row_id IS OLD.row_id AND NEW.before_digest IS OLD.before_digest
+          AND NEW.after_digest IS OLD.after_digest AND NEW.prev_hash IS OLD.prev_hash
+          AND NEW.hash IS OLD.hash AND NEW.before IS NULL AND NEW.after IS NULL)
 BEGIN
     SELECT RAISE(ABORT, 'journal d''audit : modification interdite');
 END;

@@ -705,7 +705,9 @@ def test_every_write_appends_chained_rows(store, school, make_member, make_pupil
     for row in rows:
         assert row["hash"] == audit_module.chain_hash(
             row["prev_hash"], row["at"], row["actor"], row["action"], row["table_name"], row["row_id"],
-            row["before"], row["after"])
+            row["before_digest"], row["after_digest"])
+        assert row["before_digest"] == audit_module.digest(row["before"])
+        assert row["after_digest"] == audit_module.digest(row["after"])
         assert row["at"].endswith("Z")
     assert [r["table_name"] for r in rows] == [
         "schools", "members", "pupils", "cases", "timeline_entries", "aids", "aid_evaluations",
@@ -798,8 +800,10 @@ def test_edited_audit_row_is_detected(audited_db):
 
 def test_edited_audit_row_with_recomputed_hash_is_detected_by_the_next_row(audited_db):
     connection = sqlite3.connect(audited_db, isolation_level=None)
+    connection.row_factory = sqlite3.Row
     row = connection.execute("SELECT * FROM audit_log WHERE seq = 2").fetchone()
-    forged = audit_module.chain_hash(row[8], row[1], "os:quelquun", row[3], row[4], row[5], row[6], row[7])
+    forged = audit_module.chain_hash(row["prev_hash"], row["at"], "os:quelquun", row["action"], row["table_name"],
+                                     row["row_id"], row["before_digest"], row["after_digest"])
     connection.close()
     tamper(audited_db, "DROP TRIGGER audit_log_no_update",
            f"UPDATE audit_log SET actor = 'os:quelquun', hash = '{forged}' WHERE seq = 2", NO_UPDATE)
@@ -865,3 +869,33 @@ def test_an_aid_is_given_by_a_member_of_the_matching_role(store, school, make_pu
     assert store.list_aids(case.id) == []
     store.add_aid(Aid(member_id=maitre_e.id, **aid))
     assert [a.member_id for a in store.list_aids(case.id)] == [maitre_e.id]
+
+
+def test_blanking_the_texts_of_audit_rows_keeps_the_chain(audited_db):
+    """The retention purge may blank before/after (children's names); nothing else."""
+    before = chain_report(audited_db)[0]
+    tamper(audited_db, "UPDATE audit_log SET before = NULL, after = NULL WHERE seq IN (2, 3)")
+    report, check = chain_report(audited_db)
+    assert report.intact and check.ok
+    assert report.purged == 2 and report.head == before.head != audit_module.GENESIS_HASH
+    with sqlite3.connect(audited_db) as connection:
+        assert connection.execute("SELECT count(*) FROM audit_log WHERE after IS NULL").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_log SET after = '{}' WHERE seq = 2",
+    "UPDATE audit_log SET before = NULL, after = NULL, actor = 'x' WHERE seq = 2",
+    "UPDATE audit_log SET before = NULL, after = NULL, after_digest = '' WHERE seq = 2",
+    "DELETE FROM audit_log WHERE seq = 2",
+])
+def test_every_other_change_to_the_audit_log_is_refused(audited_db, statement):
+    with sqlite3.connect(audited_db) as connection:
+        with pytest.raises(sqlite3.IntegrityError, match="journal d'audit"):
+            connection.execute(statement)
+
+
+def test_a_text_changed_under_its_digest_is_detected(audited_db):
+    tamper(audited_db, "DROP TRIGGER audit_log_no_update",
+           "UPDATE audit_log SET after = replace(after, 'École', 'Ecole') WHERE seq = 1", NO_UPDATE)
+    report, _ = chain_report(audited_db)
+    assert not report.intact and report.problem == "ligne 1 du journal modifiée après coup"

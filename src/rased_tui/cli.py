@@ -153,7 +153,9 @@ def run_check(arguments: argparse.Namespace) -> int:
     print(f"Intégrité SQLite : {report.integrity}")
     print(f"Clés étrangères : {'ok' if not report.foreign_key_errors else f'{report.foreign_key_errors} erreur(s)'}")
     if report.audit.intact:
-        print(f"Journal d'audit : {report.audit.rows} lignes, chaîne intacte")
+        purged = f", dont {report.audit.purged} expurgées" if report.audit.purged else ""
+        print(f"Journal d'audit : {report.audit.rows} lignes{purged}, chaîne intacte")
+        print(f"Empreinte de tête : {report.audit.head} (à noter ailleurs : elle prouve que rien n'a été retranché)")
     else:
         print(f"Journal d'audit : ROMPU — {report.audit.problem}")
     if not report.ok:
