@@ -74,21 +74,65 @@ def test_demo_output_names_the_database(tmp_path, capsys):
 
 
 def test_demo_refuses_a_database_that_already_holds_cases(demo_db, capsys):
-    before = demo_db.read_bytes()
+    with Store.open(demo_db, read_only=True) as store:
+        before = store.counts()
     code, _, err = run(capsys, "demo", "--db", str(demo_db), "--cases", "5")
     assert code == 1
     assert_one_french_line(err)
     assert "contient déjà des dossiers" in err
     with Store.open(demo_db, read_only=True) as store:
-        assert store.counts()["cases"] == 60
-    del before
+        assert store.counts() == before  # opening for writing may checkpoint, so compare contents
 
 
 def test_demo_requires_an_explicit_database(capsys, monkeypatch):
     monkeypatch.delenv("RASED_TUI_DB", raising=False)
     code, _, err = run(capsys, "demo")
     assert code == 2
-    assert "commande incorrecte" in err
+    assert_one_french_line(err)
+    assert "jamais dans la base par défaut" in err
+
+
+def test_demo_accepts_the_global_db_option(tmp_path, capsys):
+    code, out, err = run(capsys, "--db", str(tmp_path / "g.db"), "demo", "--cases", "10")
+    assert code == 0, err
+    assert "10 dossiers" in out
+
+
+def test_demo_refuses_read_only(tmp_path, capsys):
+    code, _, err = run(capsys, "--lecture-seule", "demo", "--db", str(tmp_path / "r.db"))
+    assert code == 2
+    assert "--lecture-seule ne va pas avec demo" in err
+    assert not (tmp_path / "r.db").exists()
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    (["demo", "--db", "x.db", "--seed", "abc"], "« abc » n'est pas un nombre entier"),
+    (["--db", "", "check"], "chemin vide"),
+    (["backup"], "argument(s) obligatoire(s) : --out"),
+    (["frobnique"], "choix inconnu"),
+    (["check", "--inconnu"], "argument(s) inconnu(s)"),
+])
+def test_a_wrong_command_line_is_one_french_line(capsys, arguments, expected):
+    code, _, err = run(capsys, *arguments)
+    assert code == 2
+    assert_one_french_line(err)
+    assert expected in err
+
+
+def test_help_speaks_french(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "afficher cette aide" in out and "afficher la version" in out
+    assert "show" not in out and "usage:" not in out
+
+
+def test_a_wrong_frozen_today_is_said_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RASED_TUI_TODAY", "demain")
+    code, _, err = run(capsys, "demo", "--db", str(tmp_path / "t.db"))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "RASED_TUI_TODAY=demain" in err
+    assert not (tmp_path / "t.db").exists()
 
 
 def test_demo_rejects_a_bad_number_of_cases(tmp_path, capsys):
@@ -149,12 +193,18 @@ def test_check_of_a_missing_file(tmp_path, capsys):
     assert "n'existe pas" in err
 
 
-@pytest.mark.skipif(not POSIX or os.geteuid() == 0 and sys.platform != "linux", reason="POSIX permissions")
-def test_a_read_only_file_asked_to_take_a_write(demo_db, capsys):
-    demo_db.chmod(0o400)
+def test_a_read_only_file_asked_to_take_a_write(demo_db, capsys, monkeypatch):
+    real_access = os.access
+
+    def access(path, mode, *args, **kwargs):  # as for a user (root writes anyway)
+        if os.fspath(path) == os.fspath(demo_db) and mode & os.W_OK:
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    if POSIX:
+        demo_db.chmod(0o400)
+    monkeypatch.setattr(os, "access", access)
     try:
-        if os.access(demo_db, os.W_OK):
-            pytest.skip("root ignores file permissions")
         before = demo_db.read_bytes()
         code, _, err = run(capsys, "demo", "--db", str(demo_db), "--cases", "5")
         assert code == 1
@@ -162,7 +212,8 @@ def test_a_read_only_file_asked_to_take_a_write(demo_db, capsys):
         assert "--lecture-seule" in err
         assert demo_db.read_bytes() == before
     finally:
-        demo_db.chmod(0o600)
+        if POSIX:
+            demo_db.chmod(0o600)
 
 
 def test_a_write_on_a_read_only_store_is_refused_in_french(demo_db):
@@ -188,13 +239,16 @@ def test_backup_writes_a_private_consistent_copy(demo_db, tmp_path, capsys):
         assert copy.check().ok
 
 
-def test_backup_while_the_database_is_open_for_writing(demo_db, tmp_path, capsys):
+def test_backup_while_the_database_is_being_written(demo_db, tmp_path, capsys):
     with Store.open(demo_db) as writer:
         writer.set_setting("antenne", "Rouen Nord")
-        code, _, err = run(capsys, "backup", "--db", str(demo_db), "--out", str(tmp_path / "b.db"))
-        assert code == 0, err
+        with writer.transaction():  # a write in progress, not yet committed
+            writer.set_setting("antenne", "pas encore enregistrée")
+            code, _, err = run(capsys, "backup", "--db", str(demo_db), "--out", str(tmp_path / "b.db"))
+            assert code == 0, err
     with Store.open(tmp_path / "b.db", read_only=True) as copy:
         assert copy.get_setting("antenne") == "Rouen Nord"
+        assert copy.check().ok
 
 
 def test_backup_refuses_to_overwrite(demo_db, tmp_path, capsys):
@@ -250,3 +304,16 @@ def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path, capsys, monk
     monkeypatch.setenv("RASED_TUI_DEBUG", "1")
     with pytest.raises(RuntimeError):
         main(["check"])
+
+
+def test_check_reports_a_corrupt_database(demo_db, capsys):
+    data = bytearray(demo_db.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    for page in range(3, len(data) // page_size, 3):  # scribble over every third page
+        start = page * page_size + 8
+        data[start:start + 200] = b"\xde\xad\xbe\xef" * 50
+    demo_db.write_bytes(bytes(data))
+    code, _, err = run(capsys, "check", "--db", str(demo_db))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "endommagé" in err

@@ -21,12 +21,39 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rased_tui import __version__
+from rased_tui.domain.calendar import today
 from rased_tui.store import Store, StoreError, resolve_database_path
 from rased_tui.store.opening import DATABASE_VARIABLE
 
 
+# argparse's own words, in French: argparse looks them up through its module-level `_`
+# (gettext) each time it writes help or an error.
+ARGPARSE_FRENCH = {
+    "usage: ": "usage : ",
+    "options": "options",
+    "positional arguments": "arguments",
+    "show this help message and exit": "afficher cette aide et quitter",
+    "show program's version number and exit": "afficher la version et quitter",
+    "the following arguments are required: %s": "argument(s) obligatoire(s) : %s",
+    "unrecognized arguments: %s": "argument(s) inconnu(s) : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix inconnu : %(value)r (possibles : %(choices)s)",
+    "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r",
+    "expected one argument": "une valeur est attendue",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s : %(message)s",
+    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s (%(matches)s)",
+}
+
+
+def _french(message: str) -> str:
+    return ARGPARSE_FRENCH.get(message, message)
+
+
 class FrenchArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a wrong command line in one French line."""
+    """argparse that speaks French and reports a wrong command line in one line."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        argparse._ = _french  # type: ignore[attr-defined]
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog} : commande incorrecte ({message}). Voir {self.prog} --help.\n")
@@ -41,43 +68,62 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rased-tui",
         description="Suivi des demandes d'aide au pôle ressource et des prises en charge du RASED.",
     )
-    parser.add_argument("--version", action="version", version=f"rased-tui {__version__}")
-    parser.add_argument("--db", help=f"fichier de la base (sinon ${DATABASE_VARIABLE}, sinon le dossier de données)")
+    parser.add_argument("--version", action="version", version=f"rased-tui {__version__}",
+                        help="afficher la version et quitter")
+    parser.add_argument("--db", type=_path, metavar="FICHIER", help=f"fichier de la base (sinon ${DATABASE_VARIABLE}, sinon le dossier de données)")
     parser.add_argument("--lecture-seule", action="store_true", dest="read_only",
                         help="ouvrir sans rien pouvoir modifier (revue par l'IEN)")
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchArgumentParser)
 
     demo = commands.add_parser("demo", help="remplir une base neuve de données fictives réalistes")
-    demo.add_argument("--db", required=DATABASE_VARIABLE not in os.environ, default=argparse.SUPPRESS,
-                      help="fichier de la base à créer (obligatoire : jamais la base réelle par défaut)")
-    demo.add_argument("--cases", type=_positive_int, default=500, help="nombre de dossiers (500)")
-    demo.add_argument("--seed", type=int, default=1, help="graine du hasard (1) : mêmes données à chaque fois")
+    demo.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER",
+                      help=f"fichier de la base à créer (obligatoire, ou ${DATABASE_VARIABLE} : "
+                           "jamais la base réelle par défaut)")
+    demo.add_argument("--cases", type=_positive_int, default=500, metavar="N", help="nombre de dossiers (500)")
+    demo.add_argument("--seed", type=_integer, default=1, metavar="S", help="graine du hasard (1) : mêmes données à chaque fois")
 
     check = commands.add_parser("check", help="vérifier la base : schéma, intégrité, journal d'audit")
-    check.add_argument("--db", default=argparse.SUPPRESS, help="fichier de la base")
+    check.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
 
     backup = commands.add_parser("backup", help="copier la base dans un fichier de sauvegarde")
-    backup.add_argument("--db", default=argparse.SUPPRESS, help="fichier de la base")
-    backup.add_argument("--out", required=True, help="fichier de sauvegarde à créer")
+    backup.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
+    backup.add_argument("--out", type=_path, required=True, metavar="COPIE", help="fichier de sauvegarde à créer")
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("chemin vide")
+    return text
+
+
+def _integer(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre entier") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError("le nombre doit être au moins 1")
     return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command == "demo":
+        if arguments.read_only:
+            parser.error("--lecture-seule ne va pas avec demo, qui écrit une base")
+        if not arguments.db and not os.environ.get(DATABASE_VARIABLE):
+            parser.error(f"demo écrit dans la base désignée par --db (ou ${DATABASE_VARIABLE}), jamais dans la base par défaut")
     command: Callable[[argparse.Namespace], int] = {
         "demo": run_demo, "check": run_check, "backup": run_backup,
     }.get(arguments.command, run_interface)
     try:
+        check_frozen_today()
         return command(arguments)
     except (StoreError, CommandError) as error:
         print(f"rased-tui : {error}", file=sys.stderr)
@@ -95,6 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rased-tui : erreur inattendue ({type(error).__name__}) ; "
               "relancez avec RASED_TUI_DEBUG=1 pour le détail.", file=sys.stderr)
         return 1
+
+
+def check_frozen_today() -> None:
+    """A wrong RASED_TUI_TODAY is said before anything is opened or written."""
+    try:
+        today()
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 def run_interface(arguments: argparse.Namespace) -> int:

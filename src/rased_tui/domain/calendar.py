@@ -31,7 +31,10 @@ def today() -> date:
 
 @lru_cache(maxsize=4)
 def _parse_frozen_day(text: str) -> date:
-    return date.fromisoformat(text)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{TODAY_VARIABLE}={text} : date attendue au format AAAA-MM-JJ.") from None
 
 
 def utc_now() -> str:
