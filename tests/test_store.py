@@ -368,7 +368,7 @@ def test_pragmas(store):
     assert connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert connection.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
     assert connection.execute("PRAGMA application_id").fetchone()[0] == opening.APPLICATION_ID
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == store.schema_version
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == store.check().schema_version
 
 
 def test_foreign_keys_are_enforced(store, school, make_pupil_case):
@@ -899,3 +899,65 @@ def test_a_text_changed_under_its_digest_is_detected(audited_db):
            "UPDATE audit_log SET after = replace(after, 'École', 'Ecole') WHERE seq = 1", NO_UPDATE)
     report, _ = chain_report(audited_db)
     assert not report.intact and report.problem == "ligne 1 du journal modifiée après coup"
+
+
+# -- opening from odd places ---------------------------------------------------------------------
+
+
+def test_read_only_uri_quotes_accents_and_spaces(tmp_path):
+    from rased_tui.store.opening import read_only_uri
+
+    path = tmp_path / "Données RASED" / "base élèves.db"
+    uri = read_only_uri(path)
+    assert uri.startswith("file:/") and "?mode=ro" in uri
+    assert "Donn%C3%A9es%20RASED/base%20%C3%A9l%C3%A8ves.db" in uri
+
+
+def test_a_database_in_a_folder_with_accents_and_spaces(tmp_path, make_school):
+    path = tmp_path / "Clé USB – RASED" / "l'antenne.db"
+    with Store.open(path) as store:
+        store.add_school(make_school())
+    with Store.open(path, read_only=True) as store:
+        assert len(store.list_schools()) == 1
+
+
+def test_read_only_from_a_write_protected_folder(saved_db, make_school, monkeypatch):
+    """The IEN's copy on a locked USB key: SQLite cannot create its -shm file there."""
+    from rased_tui.store import opening
+
+    real_access = os.access
+    folder = os.fspath(saved_db.parent)
+    monkeypatch.setattr(opening.os, "access", lambda path, mode, *a, **k:
+                        False if os.fspath(path) == folder and mode & os.W_OK else real_access(path, mode, *a, **k))
+    assert "immutable=1" in opening.read_only_uri(saved_db)
+    Path(f"{saved_db}-wal").write_bytes(b"")  # a journal may hold data: then never immutable
+    assert "immutable=1" not in opening.read_only_uri(saved_db)
+    Path(f"{saved_db}-wal").unlink()
+    with Store.open(saved_db, read_only=True) as store:
+        assert store.check().ok
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_database_copied_in_with_loose_permissions_is_made_private(saved_db):
+    saved_db.chmod(0o644)
+    with Store.open(saved_db) as store:
+        store.set_setting("zone", "B")
+        for file in (saved_db, Path(f"{saved_db}-wal")):
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+
+
+def test_an_old_sqlite_library_is_refused_in_french(tmp_path, monkeypatch):
+    from rased_tui.store import opening
+
+    monkeypatch.setattr(opening.sqlite3, "sqlite_version_info", (3, 22, 0))
+    with pytest.raises(StoreError, match="trop ancienne"):
+        Store.open(tmp_path / "x.db")
+
+
+def test_two_copies_aside_in_the_same_second_get_two_names(tmp_path):
+    from rased_tui.store.opening import _create_first_free
+
+    first = _create_first_free(tmp_path / "a.db", "a.avant-migration-v1-20261121-101010", ".db")
+    second = _create_first_free(tmp_path / "a.db", "a.avant-migration-v1-20261121-101010", ".db")
+    assert first.name == "a.avant-migration-v1-20261121-101010.db"
+    assert second.name == "a.avant-migration-v1-20261121-101010-2.db"

@@ -467,21 +467,6 @@ class Meeting(DomainModel):
     notes: Text = ""
 
 
-class AuditEntry(BaseModel):
-    """One row of the append-only audit log."""
-
-    seq: int
-    at: str
-    actor: str
-    action: str
-    table_name: str
-    row_id: str
-    before: str | None
-    after: str | None
-    prev_hash: str
-    hash: str
-
-
 _PYDANTIC_MESSAGES = {
     "missing": "ce champ est obligatoire",
     "date_parsing": "date invalide (JJ/MM/AAAA)",

@@ -24,7 +24,7 @@ def translate_sqlite_error(error: sqlite3.Error) -> StoreError:
         return StoreError("La base est ouverte en lecture seule : aucune modification n'est possible.")
     if "locked" in text or "busy" in text:
         return StoreError("La base est occupée par un autre programme : réessayez dans un instant.")
-    if "disk is full" in text or "full" in text:
+    if "disk is full" in text:
         return StoreError("Le disque est plein : rien n'a été enregistré. Libérez de la place et réessayez.")
     if "disk i/o" in text:
         return StoreError("Erreur d'écriture sur le disque : rien n'a été enregistré.")

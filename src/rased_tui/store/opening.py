@@ -18,7 +18,9 @@ import os
 import sqlite3
 import struct
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.migrations import SCHEMA_VERSION, apply_schema, migrate
@@ -71,14 +73,35 @@ def create_private_file(path: Path) -> None:
     restrict_to_owner(path)
 
 
+def read_only_uri(path: Path) -> str:
+    """A `file:` URI opening `path` read-only, also from a write-protected folder.
+
+    Drive letters and Windows network paths (\\\\serveur\\partage) are written the way SQLite
+    expects them. Where the folder cannot be written (a USB key locked, a shared copy) and no
+    journal is pending, `immutable=1` lets SQLite read without its shared-memory file.
+    """
+    posix = Path(os.path.abspath(path)).as_posix()
+    if posix.startswith("//"):  # UNC path: file:////serveur/partage/...
+        posix = "//" + posix
+    elif not posix.startswith("/"):  # C:/...: file:///C:/...
+        posix = "/" + posix
+    uri = f"file:{quote(posix, safe='/:')}?mode=ro"
+    journal_pending = Path(f"{path}-wal").exists()
+    if not journal_pending and not os.access(path.parent, os.W_OK):
+        uri += "&immutable=1"
+    return uri
+
+
 def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     """An sqlite3 connection in autocommit mode (the store opens its own transactions)."""
-    mode = "ro" if read_only else "rw"
+    check_sqlite_features()
     try:
-        connection = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
+        if read_only:
+            connection = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None,
+                                         timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        else:  # the file exists (checked or just created): a plain path never creates one here
+            connection = sqlite3.connect(os.fspath(path), isolation_level=None,
+                                         timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     except sqlite3.Error as error:
         raise StoreError(f"Impossible d'ouvrir {path} : {error}.") from None
     try:
@@ -88,6 +111,31 @@ def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
         connection.close()
         raise translate_sqlite_error(error) from None
     return connection
+
+
+MINIMUM_SQLITE = (3, 31, 0)  # FTS5 with remove_diacritics 2, upserts, row values
+
+
+def check_sqlite_features() -> None:
+    """Refuse, in French, an SQLite library too old or built without full-text search."""
+    if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
+        raise StoreError(
+            f"La bibliothèque SQLite de ce Python est trop ancienne ({sqlite3.sqlite_version}) : "
+            f"il faut au moins {'.'.join(map(str, MINIMUM_SQLITE))}.")
+    if not _has_fts5():
+        raise StoreError("La bibliothèque SQLite de ce Python n'a pas la recherche plein texte (FTS5).")
+
+
+@cache
+def _has_fts5() -> bool:
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')")
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        probe.close()
 
 
 def prepare_for_writing(connection: sqlite3.Connection) -> None:
@@ -159,8 +207,8 @@ def create_database(path: Path) -> None:
         try:
             prepare_for_writing(connection)
             apply_schema(connection)
-        finally:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
             connection.close()
         os.replace(scratch, path)
     except BaseException:
@@ -172,9 +220,8 @@ def create_database(path: Path) -> None:
 def copy_aside(connection: sqlite3.Connection, path: Path, version: int) -> Path:
     """A consistent copy of the file next to it, before a migration, readable by the owner only."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.stem}.avant-migration-v{version}-{stamp}{path.suffix}")
     try:
-        create_private_file(target)
+        target = _create_first_free(path, f"{path.stem}.avant-migration-v{version}-{stamp}", path.suffix)
     except OSError as error:
         raise StoreError(
             f"Impossible de mettre une copie de {path} de côté avant sa mise à jour "
@@ -186,6 +233,28 @@ def copy_aside(connection: sqlite3.Connection, path: Path, version: int) -> Path
     finally:
         copy.close()
     return target
+
+
+def _create_first_free(path: Path, stem: str, suffix: str) -> Path:
+    """Create (owner-only) the first of stem.ext, stem-2.ext, stem-3.ext... that does not exist."""
+    for attempt in range(1, 100):
+        target = path.with_name(f"{stem}{'' if attempt == 1 else f'-{attempt}'}{suffix}")
+        try:
+            create_private_file(target)
+            return target
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{stem}{suffix}")
+
+
+def tighten_permissions(path: Path) -> None:
+    """A database copied in with loose permissions (say 0644) becomes owner-only, with its
+    journal files, before it takes any write."""
+    if os.name != "posix":
+        return
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            restrict_to_owner(file)
 
 
 def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -200,6 +269,8 @@ def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connectio
         except sqlite3.Error as error:
             raise translate_sqlite_error(error) from None
     check_file(path, read_only=read_only)
+    if not read_only:
+        tighten_permissions(path)
     connection = connect(path, read_only=read_only)
     try:
         application_id, version, objects = read_identity(connection)

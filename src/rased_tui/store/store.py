@@ -35,13 +35,13 @@ from rased_tui.domain.models import (
 from rased_tui.store import audit
 from rased_tui.store.bulk import FLUSH_EVERY, PendingRows
 from rased_tui.store.errors import StoreError, translate_sqlite_error
-from rased_tui.store.migrations import SCHEMA_VERSION, rebuild_search_index
+from rased_tui.store.migrations import rebuild_search_index
 from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
 
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
 READ_ONLY_MESSAGE = "Base ouverte en lecture seule : aucune modification n'est possible."
 
-# Tables whose rows people enter, in an order that respects foreign keys (for counts and checks).
+# Tables counted by `check` (the records people enter, and the audit log).
 DATA_TABLES = (
     "schools", "members", "pupils", "cases", "case_levels", "case_motifs", "case_prior_actions",
     "periods", "meetings", "aids", "aid_evaluations", "timeline_entries", "timeline_entry_members",
@@ -526,27 +526,25 @@ class Store:
         """A consistent copy of the whole database at `target` (a new file, owner-only),
         even while another program writes to it."""
         target = Path(target)
-        if target.exists():
-            raise StoreError(f"{target} existe déjà : choisissez un autre nom de fichier.")
         try:
             make_private_directory(target.parent)
             create_private_file(target)
+        except FileExistsError:
+            raise StoreError(f"{target} existe déjà : choisissez un autre nom de fichier.") from None
+        except OSError as error:
+            raise StoreError(f"Impossible d'écrire la sauvegarde {target} : {error.strerror or error}.") from None
+        try:
             copy = sqlite3.connect(target)
             try:
                 self._connection.backup(copy)
-                copy.execute("PRAGMA journal_mode = DELETE")
+                copy.execute("PRAGMA journal_mode = DELETE")  # a lone file, whatever its folder
             finally:
                 copy.close()
-        except OSError as error:
-            target.unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as error:
+            target.unlink(missing_ok=True)  # ours: created above
+            if isinstance(error, sqlite3.Error):
+                raise translate_sqlite_error(error) from None
             raise StoreError(f"Impossible d'écrire la sauvegarde {target} : {error.strerror or error}.") from None
-        except sqlite3.Error as error:
-            target.unlink(missing_ok=True)
-            raise translate_sqlite_error(error) from None
-
-    @property
-    def schema_version(self) -> int:
-        return SCHEMA_VERSION
 
     @property
     def connection(self) -> sqlite3.Connection:
