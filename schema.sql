@@ -373,6 +373,8 @@ SELECT k.key AS key,
   JOIN case_search_key k ON k.case_id = c.id
   LEFT JOIN pupils p ON p.id = c.pupil_id;
 
+-- Every trigger below refreshes a case's document the same way (delete, then insert from the
+-- view): SQLite has no procedures, so a change to that refresh must be made in each of them.
 -- While the setting 'search_suspended' exists (a bulk load inside one transaction), the
 -- triggers below leave the index alone; the loader rebuilds it before committing.
 CREATE TRIGGER case_search_case_insert AFTER INSERT ON cases
@@ -411,9 +413,9 @@ END;
 CREATE TRIGGER case_search_entry_update AFTER UPDATE ON timeline_entries
 WHEN NOT EXISTS (SELECT 1 FROM settings WHERE key = 'search_suspended')
 BEGIN
-    DELETE FROM case_search WHERE rowid = (SELECT key FROM case_search_key WHERE case_id = NEW.case_id);
+    DELETE FROM case_search WHERE rowid IN (SELECT key FROM case_search_key WHERE case_id IN (OLD.case_id, NEW.case_id));
     INSERT INTO case_search (rowid, number, names, texts)
-        SELECT key, number, names, texts FROM case_search_document WHERE case_id = NEW.case_id;
+        SELECT key, number, names, texts FROM case_search_document WHERE case_id IN (OLD.case_id, NEW.case_id);
 END;
 CREATE TRIGGER case_search_entry_delete AFTER DELETE ON timeline_entries
 WHEN NOT EXISTS (SELECT 1 FROM settings WHERE key = 'search_suspended')
@@ -428,6 +430,13 @@ BEGIN
     DELETE FROM case_search WHERE rowid = (SELECT key FROM case_search_key WHERE case_id = NEW.case_id);
     INSERT INTO case_search (rowid, number, names, texts)
         SELECT key, number, names, texts FROM case_search_document WHERE case_id = NEW.case_id;
+END;
+CREATE TRIGGER case_search_aid_delete AFTER DELETE ON aids
+WHEN NOT EXISTS (SELECT 1 FROM settings WHERE key = 'search_suspended')
+BEGIN
+    DELETE FROM case_search WHERE rowid = (SELECT key FROM case_search_key WHERE case_id = OLD.case_id);
+    INSERT INTO case_search (rowid, number, names, texts)
+        SELECT key, number, names, texts FROM case_search_document WHERE case_id = OLD.case_id;
 END;
 CREATE TRIGGER case_search_aid_update AFTER UPDATE OF objectives ON aids
 WHEN NOT EXISTS (SELECT 1 FROM settings WHERE key = 'search_suspended')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from textual.widgets import Static
 
 from rased_tui.app import RasedApp
@@ -19,7 +21,7 @@ async def test_home_shows_the_school_year_and_real_figures(tmp_path):
 
     with Store.open(tmp_path / "d.db") as store:
         generate_demo(store, cases=80, seed=2)
-        expected = store.overview("2026-2027", __import__("datetime").date(2026, 11, 21))
+        expected = store.overview("2026-2027", date(2026, 11, 21))
         app = RasedApp(store)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()

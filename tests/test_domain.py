@@ -34,6 +34,7 @@ from rased_tui.domain.enums import (
 )
 from rased_tui.domain.models import (
     Aid,
+    AidEvaluation,
     Case,
     Member,
     Period,
@@ -361,6 +362,26 @@ def test_request_dated_before_birth():
 
 def test_request_sent_in_the_future():
     assert_refused(Case, "La date d'envoi ne peut pas être dans le futur.", **{**CASE, "date_sent": "2026-11-22"})
+
+
+def test_birth_date_too_old_for_a_primary_pupil():
+    assert_refused(Pupil, "Cette date de naissance est trop ancienne pour un élève du premier degré.",
+                   **{**PUPIL, "birth_date": "31/12/1989"})
+
+
+def test_reception_in_the_future():
+    assert_refused(Case, "La date de réception ne peut pas être dans le futur.",
+                   **{**CASE, "date_received": "2026-11-22"})
+
+
+def test_parents_informed_in_the_future():
+    assert_refused(Case, "La date d'information des parents ne peut pas être dans le futur.",
+                   **{**CASE, "parents_informed_on": "2026-12-01"})
+
+
+def test_evaluation_in_the_future():
+    assert_refused(AidEvaluation, "La date de l'évaluation ne peut pas être dans le futur.",
+                   aid_id="a" * 36, date="2026-11-23", phase="debut")
 
 
 def test_reception_before_sending():

@@ -68,5 +68,5 @@ def test_sql_view_and_domain_agree(store, make_school, make_pupil_case, specs):
     expected = derive_status(entries)
     assert store.case_status(case.id) is expected
     # The same from the timeline read back, and whatever order the entries come in.
-    assert derive_status(store.list_entries(case.id), ordered=True) is expected
+    assert derive_status(store.list_entries(case.id, include_confidential=True), ordered=True) is expected
     assert derive_status(list(reversed(entries))) is expected

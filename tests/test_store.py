@@ -139,7 +139,7 @@ def test_timeline_entry_round_trip(store, school, make_member, make_pupil_case):
                           member_ids=[psy.id, e_teacher.id, psy.id])
     saved = store.add_entry(entry)
     assert saved.created_at and saved.created_at.endswith("Z")
-    [got] = store.list_entries(case.id)
+    [got] = store.list_entries(case.id, include_confidential=True)
     assert sorted(got.member_ids) == sorted({psy.id, e_teacher.id})
     assert got.model_dump(exclude={"member_ids"}) == saved.model_dump(exclude={"member_ids"})
 
@@ -150,7 +150,7 @@ def test_timeline_order_and_confidential_filter(store, school, make_pupil_case):
     early = store.add_entry(TimelineEntry(case_id=case.id, kind="analyse", date="2026-10-10", text="a"))
     secret = store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-15",
                                            text="Note de la psychologue", confidential=True))
-    assert [e.id for e in store.list_entries(case.id)] == [early.id, secret.id, late.id]
+    assert [e.id for e in store.list_entries(case.id, include_confidential=True)] == [early.id, secret.id, late.id]
     assert [e.id for e in store.list_entries(case.id, include_confidential=False)] == [early.id, late.id]
 
 
@@ -520,7 +520,7 @@ def version_1_db(tmp_path) -> Path:
     path = tmp_path / "ancienne" / "rased.db"
     path.parent.mkdir()
     connection = sqlite3.connect(path)
-    connection.executescript(migrations.schema_version_1())
+    connection.executescript((Path(__file__).parent / "data" / "schema_v1.sql").read_text(encoding="utf-8"))
     now = "2025-10-01T08:00:00.000000Z"
     connection.execute(
         "INSERT INTO schools (id, uai, name, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -851,9 +851,9 @@ def test_an_entry_cannot_predate_the_request(store, school, make_pupil_case):
     case = store.add_case(make_pupil_case(school.id, date_sent="2026-10-05"))
     with pytest.raises(StoreError, match="d'avant l'envoi de la demande"):
         store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-04", text="trop tôt"))
-    assert store.list_entries(case.id) == []
+    assert store.list_entries(case.id, include_confidential=True) == []
     store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-05", text="le jour même"))
-    assert len(store.list_entries(case.id)) == 1
+    assert len(store.list_entries(case.id, include_confidential=True)) == 1
 
 
 def test_an_aid_is_given_by_a_member_of_the_matching_role(store, school, make_pupil_case, make_member):
@@ -961,3 +961,25 @@ def test_two_copies_aside_in_the_same_second_get_two_names(tmp_path):
     second = _create_first_free(tmp_path / "a.db", "a.avant-migration-v1-20261121-101010", ".db")
     assert first.name == "a.avant-migration-v1-20261121-101010.db"
     assert second.name == "a.avant-migration-v1-20261121-101010-2.db"
+
+
+def test_search_follows_an_entry_moved_to_another_case_and_a_deleted_aid(store, school, make_pupil_case, make_member):
+    from rased_tui.domain.models import Aid, TimelineEntry
+
+    first = store.add_case(make_pupil_case(school.id))
+    second = store.add_case(make_pupil_case(school.id, pupil={"first_name": "Noé"}))
+    entry = store.add_entry(TimelineEntry(case_id=first.id, kind="note", date="2026-10-06",
+                                          text="Orthophoniste consultée"))
+    assert store.search_case_ids("orthophoniste") == [first.id]
+    with store.transaction():  # by hand, as an import or a merge might
+        store.connection.execute("UPDATE timeline_entries SET case_id = ? WHERE id = ?", (second.id, entry.id))
+    assert store.search_case_ids("orthophoniste") == [second.id]
+
+    maitre_e = store.add_member(make_member(role="maitre_e"))
+    aid = store.add_aid(Aid(case_id=first.id, member_id=maitre_e.id, kind="E", modality="individuel",
+                            start_date="2026-11-02", objectives="Conscience phonologique",
+                            consent_status="donne", consent_form="oral"))
+    assert store.search_case_ids("phonologique") == [first.id]
+    with store.transaction():
+        store.connection.execute("DELETE FROM aids WHERE id = ?", (aid.id,))
+    assert store.search_case_ids("phonologique") == []

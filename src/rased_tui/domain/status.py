@@ -16,6 +16,7 @@ Notes and carry-overs into the next school year do not change the status.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Protocol
 
 from rased_tui.domain.enums import CaseStatus, ClosureOutcome, EntryKind
@@ -30,13 +31,16 @@ _STAGE_RANK = {kind: rank for rank, kind in enumerate(_STAGE_STATUS, start=1)}
 
 
 class EntryLike(Protocol):
-    """What the rule reads of a timeline entry."""
+    """What the rule reads of a timeline entry (a TimelineEntry, or a plain row)."""
 
+    id: str
+    date: date
+    created_at: str | None
     kind: EntryKind
     sub_kind: str | None
 
 
-def timeline_order(entry) -> tuple:
+def timeline_order(entry: EntryLike) -> tuple[date, str, str]:
     """Sort key of timeline entries: date, then time of recording, then id."""
     return (entry.date, entry.created_at or "", entry.id)
 

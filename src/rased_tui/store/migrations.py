@@ -7,7 +7,10 @@ put aside (see opening.py).
 History:
 - version 1: the first layout, without full-text search.
 - version 2: the search index over names, numbers and texts (the section of schema.sql between
-  `BEGIN search index` and `END search index`), filled from the existing cases.
+  `BEGIN search index` and `END search index`), filled from the existing cases. Should a later
+  version change that section, freeze the version-2 text here first for the step 1 -> 2.
+
+tests/data/schema_v1.sql keeps version 1 as it stood, to test the migration.
 """
 
 from __future__ import annotations
@@ -39,12 +42,6 @@ def search_section() -> str:
     if match is None:
         raise RuntimeError("schema.sql: section 'search index' introuvable")
     return match.group(0)
-
-
-def schema_version_1() -> str:
-    """schema.sql as it was at version 1: without the search index (used by tests too)."""
-    text = SEARCH_SECTION.sub("", schema_text())
-    return text.replace(f"PRAGMA user_version = {SCHEMA_VERSION};", "PRAGMA user_version = 1;")
 
 
 def rebuild_search_index(connection: sqlite3.Connection) -> None:

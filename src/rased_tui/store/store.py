@@ -415,8 +415,9 @@ class Store:
                                                          for member_id in dict.fromkeys(stamped.member_ids)])
         return stamped
 
-    def list_entries(self, case_id: str, *, include_confidential: bool = True) -> list[TimelineEntry]:
-        """A case's timeline, oldest first."""
+    def list_entries(self, case_id: str, *, include_confidential: bool) -> list[TimelineEntry]:
+        """A case's timeline, oldest first. Confidential entries (the psychologist's notes)
+        only when asked in so many words: the caller must say which it wants."""
         hidden = "" if include_confidential else "AND confidential = 0"
         rows = self._all(
             f"SELECT * FROM timeline_entries WHERE case_id = ? {hidden} ORDER BY date, created_at, id",
