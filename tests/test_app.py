@@ -80,3 +80,34 @@ async def test_works_at_80_by_24(tmp_path):
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             assert "Année scolaire" in shown_text(app)
+
+
+async def test_urgent_warning_shows_first_even_at_80_by_24(tmp_path):
+    from rased_tui.domain.models import Case, Pupil, School
+
+    with Store.open(tmp_path / "u.db") as store:
+        school = store.add_school(School(uai="0761234D", name="École du Centre", kind="primaire"))
+        for first_name in ("Léa", "Noé"):
+            store.add_case(Case(
+                subject_kind="eleve", pupil=Pupil(last_name="Martin", first_name=first_name, birth_date="2019-05-02"),
+                levels=["CE1"], school_id=school.id, requester="enseignant", date_sent="2026-11-18",
+                urgent=True, description="Crises répétées en classe.", motifs=["comportement_severe"]))
+        app = RasedApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            warning = app.screen.query_one("#home-warning", Static)
+            assert warning.display
+            assert "2 demandes urgentes pas encore analysées" in str(warning.render())
+            assert 0 < warning.region.y and warning.region.bottom <= 23  # on screen, above the footer
+
+
+async def test_palette_speaks_french_and_offers_no_screenshot(tmp_path):
+    with Store.open(tmp_path / "p.db") as store:
+        app = RasedApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            titles = [command.title for command in app.get_system_commands(app.screen)]
+            assert titles == ["Aide", "Thème", "Quitter"]
+            await pilot.press("ctrl+c")
+            await pilot.pause()
+            assert any("Pour quitter" in str(n.message) for n in app._notifications)

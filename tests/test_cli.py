@@ -317,3 +317,24 @@ def test_check_reports_a_corrupt_database(demo_db, capsys):
     assert code == 1
     assert_one_french_line(err)
     assert "endommagé" in err
+
+
+def test_counts_are_written_in_good_french(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", "--db", str(tmp_path / "un.db"), "--cases", "1")
+    assert code == 0
+    assert "1 dossier," in out and "1 élève," in out
+    code, out, _ = run(capsys, "check", "--db", str(tmp_path / "un.db"))
+    assert "1 dossier," in out and "Journal d'audit : 1 ligne," in out
+
+
+def test_backup_to_a_folder_says_so(demo_db, tmp_path, capsys):
+    code, _, err = run(capsys, "backup", "--db", str(demo_db), "--out", str(tmp_path))
+    assert code == 1
+    assert_one_french_line(err)
+    assert "est un dossier" in err
+
+
+def test_demo_refuses_an_absurd_number_of_cases(tmp_path, capsys):
+    code, _, err = run(capsys, "demo", "--db", str(tmp_path / "d.db"), "--cases", "99999999")
+    assert code == 2
+    assert "entre 1 et 500000" in err

@@ -460,7 +460,7 @@ def test_refuses_a_newer_schema(saved_db, journal):
 @pytest.mark.skipif(ROOT, reason="root may write to a 0400 file")
 def test_refuses_to_write_to_a_read_only_file(saved_db):
     os.chmod(saved_db, 0o400)
-    assert_refused(saved_db, "n'est pas accessible en écriture : ouvrez-le avec --lecture-seule",
+    assert_refused(saved_db, "n'est pas accessible en écriture (pour seulement le consulter : --lecture-seule)",
                    read_only_too=False)
     with Store.open(saved_db, read_only=True) as store:
         assert store.counts()["cases"] == 1
@@ -538,6 +538,8 @@ def version_1_db(tmp_path) -> Path:
     connection.execute("INSERT INTO case_levels VALUES (?, 'CE1')", ("3" * 8 + "-3333-4333-8333-" + "3" * 12,))
     connection.execute("INSERT INTO case_motifs VALUES (?, 'lecture', 1)", ("3" * 8 + "-3333-4333-8333-" + "3" * 12,))
     connection.execute("INSERT INTO case_counters VALUES ('2025-2026', 7)")
+    audit_module.append(connection, at=now, actor="os:rased", action="ajout", table="cases",
+                        row_id="3" * 8 + "-3333-4333-8333-" + "3" * 12, before=None, after={"number": "2025-0007"})
     connection.commit()
     connection.close()
     return path
@@ -983,3 +985,17 @@ def test_search_follows_an_entry_moved_to_another_case_and_a_deleted_aid(store, 
     with store.transaction():
         store.connection.execute("DELETE FROM aids WHERE id = ?", (aid.id,))
     assert store.search_case_ids("phonologique") == []
+
+
+def test_a_wiped_audit_log_with_its_counter_reset_is_detected(audited_db):
+    tamper(audited_db, "DROP TRIGGER audit_log_no_delete", "DELETE FROM audit_log",
+           "DELETE FROM sqlite_sequence WHERE name = 'audit_log'", NO_DELETE)
+    report, check = chain_report(audited_db)
+    assert not report.intact and not check.ok
+    assert "journal d'audit vide" in report.problem
+
+
+def test_an_empty_new_database_has_an_intact_empty_log(tmp_path):
+    Store.open(tmp_path / "neuve.db").close()
+    report, check = chain_report(tmp_path / "neuve.db")
+    assert report.intact and report.rows == 0 and check.ok

@@ -6,8 +6,11 @@ screens never touch SQL themselves.
 
 from __future__ import annotations
 
-from textual.app import App
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from rased_tui import __version__
 from rased_tui.screens.help import HelpScreen
@@ -37,6 +40,17 @@ class RasedApp(App[None]):
         self.title = f"rased-tui {__version__}{mode}"
         self.sub_title = str(self.store.path)
         self.push_screen(HomeScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette's commands, in French. Textual's "Screenshot" is left out on purpose: it
+        would write the screen (children's names) to ~/Downloads, readable by all."""
+        yield SystemCommand("Aide", "Les touches de cet écran et de l'application (F1)", self.action_help)
+        yield SystemCommand("Thème", "Changer les couleurs de l'interface", self.action_change_theme)
+        yield SystemCommand("Quitter", "Fermer rased-tui (q)", self.action_quit)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit (it copies in a text field): say how to quit, in French."""
+        self.notify("Pour quitter, appuyez sur [b]q[/b].", title="Quitter ?")
 
     def action_help(self) -> None:
         """Open the help of the screen in front (F1 or ?)."""

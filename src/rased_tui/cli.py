@@ -104,10 +104,13 @@ def _integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre entier") from None
 
 
+MAX_DEMO_CASES = 500_000
+
+
 def _positive_int(text: str) -> int:
     value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("le nombre doit être au moins 1")
+    if not 1 <= value <= MAX_DEMO_CASES:
+        raise argparse.ArgumentTypeError(f"le nombre doit être entre 1 et {MAX_DEMO_CASES}")
     return value
 
 
@@ -133,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rased-tui : erreur du système de fichiers{where} : {error.strerror or error}.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        _end_progress()
         print("rased-tui : interrompu.", file=sys.stderr)
         return 130
     except Exception as error:  # never a traceback for the user; RASED_TUI_DEBUG=1 shows it
@@ -156,11 +160,12 @@ def run_interface(arguments: argparse.Namespace) -> int:
     store = Store.open(path, read_only=arguments.read_only)
     from rased_tui.app import RasedApp
 
+    app = RasedApp(store)
     try:
-        RasedApp(store).run()
+        app.run()
     finally:
         store.close()
-    return 0
+    return app.return_code or 0
 
 
 def run_demo(arguments: argparse.Namespace) -> int:
@@ -173,9 +178,15 @@ def run_demo(arguments: argparse.Namespace) -> int:
         summary = generate_demo(store, cases=arguments.cases, seed=arguments.seed, progress=_progress_printer())
     _end_progress()
     print(f"Base de démonstration : {path}")
-    print(f"{summary.cases} dossiers, {summary.pupils} élèves, {summary.schools} écoles, "
-          f"{summary.members} membres du pôle, {summary.entries} étapes, {summary.aids} aides.")
+    print(", ".join([count(summary.cases, "dossier"), count(summary.pupils, "élève"), count(summary.schools, "école"),
+                     count(summary.members, "membre du pôle", "membres du pôle"), count(summary.entries, "étape"),
+                     count(summary.aids, "aide")]) + ".")
     return 0
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """'1 dossier', '2 dossiers', '0 dossier' (French: 0 and 1 take the singular)."""
+    return f"{number} {singular if number < 2 else plural or singular + 's'}"
 
 
 def _progress_printer() -> Callable[[int, int], None] | None:
@@ -198,17 +209,17 @@ def run_check(arguments: argparse.Namespace) -> int:
     path = resolve_database_path(arguments.db)
     with Store.open(path, read_only=True) as store:
         report = store.check()
-    labels = {"schools": "écoles", "members": "membres", "pupils": "élèves", "cases": "dossiers",
-              "timeline_entries": "étapes", "aids": "aides", "aid_evaluations": "évaluations",
-              "periods": "périodes", "meetings": "réunions", "audit_log": "lignes d'audit"}
+    labels = {"schools": "école", "members": "membre", "pupils": "élève", "cases": "dossier",
+              "timeline_entries": "étape", "aids": "aide", "aid_evaluations": "évaluation",
+              "periods": "période", "meetings": "réunion"}
     print(f"Base : {path}")
     print(f"Schéma : version {report.schema_version}")
-    print("Contenu : " + ", ".join(f"{report.counts[table]} {label}" for table, label in labels.items()))
+    print("Contenu : " + ", ".join(count(report.counts[table], label) for table, label in labels.items()))
     print(f"Intégrité SQLite : {report.integrity}")
     print(f"Clés étrangères : {'ok' if not report.foreign_key_errors else f'{report.foreign_key_errors} erreur(s)'}")
     if report.audit.intact:
         purged = f", dont {report.audit.purged} expurgées" if report.audit.purged else ""
-        print(f"Journal d'audit : {report.audit.rows} lignes{purged}, chaîne intacte")
+        print(f"Journal d'audit : {count(report.audit.rows, 'ligne')}{purged}, chaîne intacte")
         print(f"Empreinte de tête : {report.audit.head} (à noter ailleurs : elle prouve que rien n'a été retranché)")
     else:
         print(f"Journal d'audit : ROMPU — {report.audit.problem}")

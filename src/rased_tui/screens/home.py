@@ -7,12 +7,13 @@ yet analysed, open aids by kind, active members of the pôle.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from rased_tui.domain.calendar import school_year_of, today
 from rased_tui.domain.enums import AidKind, CaseStatus
+from rased_tui.store.store import Overview
 
 
 class HomeScreen(Screen[None]):
@@ -26,10 +27,10 @@ membres du pôle en fonction.
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Vertical(id="home-body"):
+        with VerticalScroll(id="home-body"):
             yield Static(id="home-title")
+            yield Static(id="home-warning")  # first: it must show even on a small terminal
             yield Static(id="home-figures")
-            yield Static(id="home-warning")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -55,12 +56,17 @@ membres du pôle en fonction.
             warning.display = False
 
 
-def _figures_text(overview) -> str:
+LABEL_WIDTH = 36
+
+
+def _figures_text(overview: Overview) -> str:
     lines = [f"Dossiers de l'année : {overview.cases}   (ouverts : {overview.open_cases})", ""]
-    for status in CaseStatus:
-        lines.append(f"  {status.label:<28} {overview.cases_by_status.get(status, 0):>6}")
+    lines += [_figure(status.label, overview.cases_by_status.get(status, 0)) for status in CaseStatus]
     lines += ["", "Aides spécialisées en cours :"]
-    for kind in AidKind:
-        lines.append(f"  {kind.label:<36} {overview.open_aids_by_kind.get(kind, 0):>6}")
+    lines += [_figure(kind.label, overview.open_aids_by_kind.get(kind, 0)) for kind in AidKind]
     lines += ["", f"Membres du pôle en fonction : {overview.active_members}"]
     return "\n".join(lines)
+
+
+def _figure(label: str, count: int) -> str:
+    return f"  {label:<{LABEL_WIDTH}} {count:>6}"

@@ -152,7 +152,7 @@ def check_file(path: Path, *, read_only: bool) -> None:
     if not os.access(path, os.R_OK):
         raise StoreError(f"Pas la permission de lire {path}.")
     if not read_only and not os.access(path, os.W_OK):
-        raise StoreError(f"{path} n'est pas accessible en écriture : ouvrez-le avec --lecture-seule.")
+        raise StoreError(f"{path} n'est pas accessible en écriture (pour seulement le consulter : --lecture-seule).")
     size = path.stat().st_size
     if size == 0:
         raise StoreError(f"{path} est vide (0 octet) : ce n'est pas une base rased-tui (copie interrompue ?).")

@@ -511,10 +511,18 @@ class Store:
         return {table: self._one(f"SELECT count(*) FROM {table}")[0] for table in DATA_TABLES}
 
     def verify_audit(self) -> audit.ChainReport:
+        """The audit chain, and a log that cannot be empty while records exist (wiped by hand,
+        counter reset included)."""
         try:
-            return audit.verify(self._connection)
+            report = audit.verify(self._connection)
+            records = self._connection.execute(
+                "SELECT EXISTS (SELECT 1 FROM schools) OR EXISTS (SELECT 1 FROM members)"
+                " OR EXISTS (SELECT 1 FROM cases)").fetchone()[0]
         except sqlite3.Error as error:
             raise translate_sqlite_error(error) from None
+        if report.intact and report.rows == 0 and records:
+            return audit.ChainReport(0, False, "journal d'audit vide alors que la base contient des données (effacé ?)")
+        return report
 
     def check(self) -> IntegrityReport:
         """Integrity of the file, foreign keys, the audit chain, and the number of records."""
@@ -527,6 +535,8 @@ class Store:
         """A consistent copy of the whole database at `target` (a new file, owner-only),
         even while another program writes to it."""
         target = Path(target)
+        if target.is_dir():
+            raise StoreError(f"{target} est un dossier : donnez le nom du fichier de sauvegarde à créer.")
         try:
             make_private_directory(target.parent)
             create_private_file(target)
