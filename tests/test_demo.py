@@ -385,3 +385,9 @@ def test_evaluations_are_scored_at_each_phase(db):
     assert set(phases) == {"debut", "intermediaire", "fin"}
     assert column(db, "SELECT count(*) FROM aid_evaluations WHERE score NOT BETWEEN 0 AND 10"
                       " OR observations = ''") == [0]
+
+
+def test_some_urgent_requests_of_the_last_days_still_wait(db):
+    waiting = column(db, "SELECT count(*) FROM cases c JOIN case_status s ON s.case_id = c.id"
+                         " WHERE c.urgent = 1 AND s.status = 'recue' AND c.school_year = '2026-2027'")
+    assert waiting[0] >= 1

@@ -83,6 +83,7 @@ YEARLY_GROWTH = 0.08                 # requests per school day grow a little eac
 PROGRESS_EVERY = 250                 # cases between two calls of `progress`
 PUPIL_CASES = 0.85
 URGENT = 0.08
+URGENT_LAST_DAYS = 0.5              # the last few days: some urgent requests still wait
 RETURNING_PUPIL = 0.07               # a pupil already helped in an earlier year
 TWIN = 0.012
 HOMONYM = 0.015
@@ -681,6 +682,12 @@ class _Demo:
                 if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
                     progress(done, total)
 
+    def _urgent(self, sent: date) -> bool:
+        """About one request in twelve is urgent; more among the very last ones, so that the
+        demo shows urgent requests waiting for their analysis, as on a real Monday."""
+        recent = (self.today - sent).days <= 3
+        return self.rng.random() < (URGENT_LAST_DAYS if recent else URGENT)
+
     def _received(self, sent: date) -> date:
         return min(_weekday(sent + timedelta(days=self.rng.randint(0, 6))), self.today)
 
@@ -716,7 +723,7 @@ class _Demo:
             id=self.new_id(), subject_kind=SubjectKind.ELEVE, pupil=record.pupil, levels=[level],
             dispositif=dispositif, handicap=handicap, aesh=aesh, school_id=record.school.id,
             requester=requester, requester_detail=self.rng.choice(details) if details else "",
-            date_sent=sent, date_received=self._received(sent), urgent=self.rng.random() < URGENT,
+            date_sent=sent, date_received=self._received(sent), urgent=self._urgent(sent),
             description=description, motifs=motifs, other_motif=other,
             prior_actions=self._prior_actions(handicap) if requester is not Requester.FAMILLE else [],
             parents_informed_on=informed)
@@ -742,7 +749,7 @@ class _Demo:
             teacher_name=teacher if kind is not SubjectKind.EQUIPE else "",
             team_reference=team if kind is SubjectKind.EQUIPE else "",
             requester=TEAM_REQUESTERS_PICK.pick(self.rng), date_sent=sent, date_received=self._received(sent),
-            urgent=self.rng.random() < URGENT, description=self.rng.choice(TEAM_DESCRIPTIONS[kind]),
+            urgent=self._urgent(sent), description=self.rng.choice(TEAM_DESCRIPTIONS[kind]),
             motifs=motifs, other_motif=other, prior_actions=self._prior_actions(False)[:2])
         return _Request(case, year, motifs[0], AidKind.E if self.rng.random() < 0.6 else AidKind.G, None)
 
