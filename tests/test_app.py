@@ -108,6 +108,10 @@ async def test_palette_speaks_french_and_offers_no_screenshot(tmp_path):
             await pilot.pause()
             titles = [command.title for command in app.get_system_commands(app.screen)]
             assert titles == ["Aide", "Thème", "Quitter"]
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            assert app.screen.query_one("Input").placeholder == "Chercher une commande…"
+            await pilot.press("escape")
             await pilot.press("ctrl+c")
             await pilot.pause()
             assert any("Pour quitter" in str(n.message) for n in app._notifications)

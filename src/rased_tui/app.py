@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from rased_tui import __version__
@@ -47,6 +48,11 @@ class RasedApp(App[None]):
         yield SystemCommand("Aide", "Les touches de cet écran et de l'application (F1)", self.action_help)
         yield SystemCommand("Thème", "Changer les couleurs de l'interface", self.action_change_theme)
         yield SystemCommand("Quitter", "Fermer rased-tui (q)", self.action_quit)
+
+    def action_command_palette(self) -> None:
+        """The command palette (ctrl+p), its prompt in French."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder="Chercher une commande…"))
 
     def action_help_quit(self) -> None:
         """ctrl+c does not quit (it copies in a text field): say how to quit, in French."""
