@@ -8,8 +8,8 @@ one bulk load (one transaction, the search index rebuilt once, one audit summary
 - 25 schools (maternelles, élémentaires, primaires; some REP and REP+) with valid UAI codes;
 - a pôle ressource of 20 members: one RASED antenna (2 maîtres E, 2 maîtres G of whom one left
   in the middle of last year, 1 psychologue) and the circonscription's staff;
-- `cases` requests over the current school year and the three before it (more in the
-  current one): 85 % about a pupil, the rest about a teacher, a team or a class. Each case
+- `cases` requests over the current school year and the three before it, spread over their
+  school days so far (a young current year holds fewer): 85 % about a pupil, the rest about a teacher, a team or a class. Each case
   has the timeline it has reached by today: received, analysed, first- and second-intention
   responses, specialised aids with their evaluations, bilans, closures (some « sans suite »),
   reopenings, carry-overs into the next year and the psychologue's confidential notes.
