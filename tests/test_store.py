@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rased_tui.domain.enums import CaseStatus
+from rased_tui.domain.enums import CaseStatus, Motif
 from rased_tui.domain.models import (
     Aid,
     AidEvaluation,
@@ -999,3 +999,30 @@ def test_an_empty_new_database_has_an_intact_empty_log(tmp_path):
     Store.open(tmp_path / "neuve.db").close()
     report, check = chain_report(tmp_path / "neuve.db")
     assert report.intact and report.rows == 0 and check.ok
+
+
+def test_update_case_keeps_its_number_and_replaces_its_lists(store, school, make_pupil_case):
+    case = store.add_case(make_pupil_case(school.id, motifs=["lecture", "attention"]))
+    edited = Case.model_validate({
+        **case.model_dump(),
+        "date_sent": "2025-06-02",  # another school year: the number stays
+        "motifs": ["comportement", "lecture"], "levels": ["CE2"], "urgent": True,
+        "prior_actions": [{"action": "apc"}], "description": "Décrit autrement.",
+        "pupil": {**case.pupil.model_dump(), "first_name": "Hélèna"}})
+    saved = store.update_case(edited)
+    again = store.get_case(case.id)
+    assert again.number == case.number == saved.number and again.school_year == "2026-2027"
+    assert again.motifs == [Motif.COMPORTEMENT, Motif.LECTURE] and again.main_motif is Motif.COMPORTEMENT
+    assert [level.value for level in again.levels] == ["CE2"] and again.urgent
+    assert [item.action.value for item in again.prior_actions] == ["apc"]
+    assert again.pupil.first_name == "Hélèna" and store.find_pupils("Dupre", "helena") == [again.pupil]
+    assert store.search_case_ids("helena") == [case.id]
+    last = audit_rows(store)[-1]
+    assert last["action"] == "modification" and last["table_name"] == "cases"
+    assert json.loads(last["before"])["motifs"] == ["lecture", "attention"]
+    assert json.loads(last["after"])["motifs"] == ["comportement", "lecture"]
+
+
+def test_update_of_an_unknown_case_is_refused(store, school, make_pupil_case):
+    with pytest.raises(StoreError, match="Dossier introuvable"):
+        store.update_case(make_pupil_case(school.id))

@@ -352,6 +352,38 @@ class Store:
             self._write_case_children(numbered)
         return numbered
 
+    def update_case(self, case: Case) -> Case:
+        """Save an edited request. Its number stays (even if its date moves to another
+        year: a number is never reused or changed); its pupil's identity may be corrected."""
+        with self.transaction():
+            before = self.get_case(case.id)
+            if before is None:
+                raise StoreError("Dossier introuvable.")
+            kept = case.model_copy(update={"number": before.number, "school_year": before.school_year,
+                                           "sequence": before.sequence})
+            if kept.pupil is not None:
+                self._save_pupil(kept.pupil)
+            columns = _model_row(kept, {"id", "number", "school_year", "sequence", "pupil", "levels",
+                                        "motifs", "prior_actions"})
+            self._connection.execute(
+                f"UPDATE cases SET {', '.join(f'{column} = ?' for column in columns)}, pupil_id = ?,"
+                " updated_at = ? WHERE id = ?",
+                (*columns.values(), kept.pupil.id if kept.pupil else None, self._now(), kept.id))
+            for table in ("case_levels", "case_motifs", "case_prior_actions"):
+                self._connection.execute(f"DELETE FROM {table} WHERE case_id = ?", (kept.id,))
+            self._write_case_children(kept)
+            self._audit("modification", "cases", kept.id, _audit_view(before), _audit_view(kept))
+        return kept
+
+    def _save_pupil(self, pupil: Pupil) -> None:
+        """Add a pupil, or correct the name or birth date of a known one."""
+        known = self.get_pupil(pupil.id)
+        if known is None:
+            self._ensure_pupil(pupil)
+        elif known != pupil:
+            self._update("pupils", pupil.id, {**_model_row(pupil, {"id"}), "name_key": pupil.name_key,
+                                              "updated_at": self._now()})
+
     def _write_case_children(self, case: Case) -> None:
         self._insert_rows("case_levels", [{"case_id": case.id, "level": level.value} for level in case.levels])
         self._insert_rows("case_motifs", [{"case_id": case.id, "motif": motif.value, "rank": rank}
