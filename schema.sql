@@ -362,8 +362,10 @@ SELECT k.key AS key,
        c.id AS case_id,
        c.pupil_id AS pupil_id,
        c.number AS number,
-       trim(coalesce(p.first_name || ' ' || p.last_name, '') || ' ' || c.teacher_name || ' '
-            || c.team_reference) AS names,
+       -- names also written without apostrophes and hyphens: 'ndiaye' finds N'Diaye
+       trim(coalesce(p.first_name || ' ' || p.last_name || ' '
+                     || replace(replace(p.first_name || ' ' || p.last_name, '''', ''), '-', ''), '')
+            || ' ' || c.teacher_name || ' ' || c.team_reference) AS names,
        c.description || ' ' || c.other_motif
            || coalesce(' ' || (SELECT group_concat(e.text, ' ') FROM timeline_entries e
                                 WHERE e.case_id = c.id AND e.confidential = 0), '')

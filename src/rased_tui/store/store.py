@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from rased_tui.domain.calendar import case_number, school_year_of, utc_now
 from rased_tui.domain.enums import AidKind, CaseStatus
+from rased_tui.domain.filters import CaseFilter, StatusGroup
 from rased_tui.domain.models import (
     STORED,
     Aid,
@@ -426,14 +427,53 @@ class Store:
     def search_case_ids(self, words: str, limit: int = 200) -> list[str]:
         """Cases whose names, number or texts contain words starting with the ones typed,
         insensitive to case and accents."""
-        terms = [term.replace('"', '""') for term in words.split()]
+        terms = words.split()
         if not terms:
             return []
-        query = " ".join(f'"{term}"*' for term in terms)
+        query = fts_query(terms)
         rows = self._all(
             "SELECT k.case_id FROM case_search s JOIN case_search_key k ON k.key = s.rowid"
             " WHERE case_search MATCH ? ORDER BY rank LIMIT ?", (query, limit))
         return [row[0] for row in rows]
+
+    # -- the list of cases (paged in SQL) -------------------------------------------------
+
+    def count_cases(self, case_filter: CaseFilter) -> int:
+        where, parameters = _case_filter_sql(case_filter)
+        return self._one(f"SELECT count(*) FROM cases c WHERE {where}", parameters)[0]
+
+    def case_page(self, case_filter: CaseFilter, offset: int, limit: int) -> list[sqlite3.Row]:
+        """One page of the list, newest request first, as plain rows (a page is read on every
+        keystroke of the search: no models). Columns: id, number, date_sent, subject,
+        subject_kind, school, levels, main_motif, status, urgent, members, last_entry."""
+        where, parameters = _case_filter_sql(case_filter)
+        return self._all(
+            f"""WITH page AS (
+                    SELECT c.id FROM cases c WHERE {where}
+                     ORDER BY c.date_sent DESC, c.number DESC LIMIT ? OFFSET ?)
+                SELECT c.id, c.number, c.date_sent, c.subject_kind, c.urgent,
+                       CASE WHEN p.id IS NOT NULL THEN p.last_name || ' ' || p.first_name
+                            WHEN c.subject_kind = 'equipe' THEN c.team_reference
+                            ELSE c.teacher_name END AS subject,
+                       s.name AS school,
+                       (SELECT group_concat(level, '-') FROM (
+                            SELECT level FROM case_levels WHERE case_id = c.id
+                             ORDER BY instr(',TPS,PS,MS,GS,CP,CE1,CE2,CM1,CM2,', ',' || level || ','))) AS levels,
+                       (SELECT motif FROM case_motifs WHERE case_id = c.id AND rank = 1) AS main_motif,
+                       (SELECT status FROM case_status WHERE case_id = c.id) AS status,
+                       (SELECT group_concat(last_name, ', ') FROM (
+                            SELECT DISTINCT m.last_name FROM members m
+                             WHERE m.id IN (SELECT em.member_id FROM timeline_entry_members em
+                                              JOIN timeline_entries e ON e.id = em.entry_id
+                                             WHERE e.case_id = c.id
+                                            UNION SELECT a.member_id FROM aids a WHERE a.case_id = c.id)
+                             ORDER BY m.last_name)) AS members,
+                       (SELECT max(date) FROM timeline_entries WHERE case_id = c.id) AS last_entry
+                  FROM page JOIN cases c ON c.id = page.id
+                  JOIN schools s ON s.id = c.school_id
+                  LEFT JOIN pupils p ON p.id = c.pupil_id
+                 ORDER BY c.date_sent DESC, c.number DESC""",
+            (*parameters, limit, offset))
 
     # -- timeline -------------------------------------------------------------------------
 
@@ -593,6 +633,43 @@ class Store:
     def connection(self) -> sqlite3.Connection:
         """The raw connection, for the bulk streams of exchange/ (export, statistics)."""
         return self._connection
+
+
+CLOSED_STATUSES = ("cloturee", "classee_sans_suite")
+
+
+def _case_filter_sql(case_filter: CaseFilter) -> tuple[str, tuple]:
+    """The WHERE clause (on `cases c`) and its parameters for a CaseFilter."""
+    clauses = ["c.id IN (SELECT id FROM cases WHERE school_year = ?"
+               " UNION SELECT case_id FROM timeline_entries WHERE to_school_year = ?)"]
+    parameters: list = [case_filter.school_year, case_filter.school_year]
+    if case_filter.status is not StatusGroup.TOUS:
+        negation = "NOT " if case_filter.status is StatusGroup.OUVERTS else ""
+        clauses.append(f"(SELECT status FROM case_status WHERE case_id = c.id) {negation}IN (?, ?)")
+        parameters += CLOSED_STATUSES
+    if case_filter.school_id:
+        clauses.append("c.school_id = ?")
+        parameters.append(case_filter.school_id)
+    if case_filter.member_id:
+        clauses.append("(EXISTS (SELECT 1 FROM timeline_entry_members em JOIN timeline_entries e"
+                       " ON e.id = em.entry_id WHERE e.case_id = c.id AND em.member_id = ?)"
+                       " OR EXISTS (SELECT 1 FROM aids a WHERE a.case_id = c.id AND a.member_id = ?))")
+        parameters += [case_filter.member_id, case_filter.member_id]
+    if case_filter.motif:
+        clauses.append("EXISTS (SELECT 1 FROM case_motifs m WHERE m.case_id = c.id AND m.motif = ?)")
+        parameters.append(case_filter.motif.value)
+    if case_filter.urgent_only:
+        clauses.append("c.urgent = 1")
+    if case_filter.search_terms:
+        clauses.append("c.id IN (SELECT k.case_id FROM case_search JOIN case_search_key k"
+                       " ON k.key = case_search.rowid WHERE case_search MATCH ?)")
+        parameters.append(fts_query(case_filter.search_terms))
+    return " AND ".join(clauses), tuple(parameters)
+
+
+def fts_query(terms: list[str]) -> str:
+    """Each typed word as the start of a word, quotes escaped: FTS5 syntax never leaks."""
+    return " ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)
 
 
 def _school(row: sqlite3.Row) -> School:

@@ -1,0 +1,34 @@
+"""What the list of cases is asked to show: the filters a person sets on the "Dossiers" screen.
+
+Pure data; the store turns a CaseFilter into SQL (store/store.py, `count_cases` and
+`case_page`), so that the list is filtered and paged in the database, never in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rased_tui.domain.enums import LabelledEnum, Motif
+
+
+class StatusGroup(LabelledEnum):
+    OUVERTS = "ouverts", "Ouverts"
+    CLOTURES = "clotures", "Clôturés"
+    TOUS = "tous", "Tous"
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """The cases of one school year (its own, or carried into it), narrowed by the rest."""
+
+    school_year: str
+    status: StatusGroup = StatusGroup.TOUS
+    school_id: str | None = None
+    member_id: str | None = None  # a member involved in a step or giving an aid
+    motif: Motif | None = None  # any of the case's motifs
+    urgent_only: bool = False
+    search: str = ""  # words, each the start of a word of the names, number or texts
+
+    @property
+    def search_terms(self) -> list[str]:
+        return self.search.split()
