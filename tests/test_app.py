@@ -6,40 +6,146 @@ from datetime import date
 
 from textual.widgets import Static
 
+import pytest
+from textual.widgets import Checkbox, DataTable, Input, Markdown, Select
+
 from rased_tui.app import RasedApp
+from rased_tui.domain.filters import CaseFilter, StatusGroup
+from rased_tui.domain.models import fold
+from rased_tui.screens.case_summary import CaseSummaryScreen
+from rased_tui.screens.cases import CasesScreen
+from rased_tui.screens.filters import FiltersScreen
 from rased_tui.screens.help import HelpScreen
-from rased_tui.screens.home import HomeScreen
 from rased_tui.store import Store
 
 
-def shown_text(app: RasedApp) -> str:
-    return "\n".join(str(widget.render()) for widget in app.screen.query(Static))
-
-
-async def test_home_shows_the_school_year_and_real_figures(tmp_path):
+@pytest.fixture
+def demo_store(tmp_path):
     from rased_tui.exchange.demo import generate_demo
 
     with Store.open(tmp_path / "d.db") as store:
-        generate_demo(store, cases=80, seed=2)
-        expected = store.overview("2026-2027", date(2026, 11, 21))
-        app = RasedApp(store)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            assert isinstance(app.screen, HomeScreen)
-            text = shown_text(app)
-            assert "Année scolaire 2026-2027" in text
-            assert f"Dossiers de l'année : {expected.cases}" in text
-            assert f"(ouverts : {expected.open_cases})" in text
-            assert "rased-tui" in app.title
+        generate_demo(store, cases=400, seed=2)
+        yield store
 
 
-async def test_empty_database_shows_zero_and_no_warning(tmp_path):
+def table_numbers(app: RasedApp) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [table.get_row_at(index)[0] for index in range(table.row_count)]
+
+
+def summary(app: RasedApp) -> str:
+    return str(app.screen.query_one("#cases-summary", Static).render())
+
+
+async def test_the_list_shows_the_cases_of_the_year_newest_first(demo_store):
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, CasesScreen)
+        expected = demo_store.count_cases(CaseFilter("2026-2027"))
+        assert summary(app).startswith(f"{expected} dossiers · 2026-2027")
+        shown = table_numbers(app)
+        assert shown == [row["number"] for row in demo_store.case_page(CaseFilter("2026-2027"), 0, len(shown))]
+        assert len(shown) == expected  # fewer than a page: all here
+
+
+async def test_search_without_accents_finds_the_pupil(demo_store):
+    row = demo_store.connection.execute(
+        "SELECT p.last_name FROM pupils p JOIN cases c ON c.pupil_id = p.id"
+        " WHERE c.school_year = '2026-2027' AND p.last_name GLOB '*[éèêëï]*' LIMIT 1").fetchone()
+    accented = row[0]
+    typed = fold(accented).split()[0]
+    assert typed != accented.lower()
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("slash")
+        assert app.screen.query_one("#cases-search", Input).has_focus
+        await pilot.press(*typed)
+        await pilot.press("enter")
+        await pilot.pause()
+        expected = demo_store.count_cases(CaseFilter("2026-2027", search=typed))
+        assert expected >= 1 and summary(app).startswith(f"{expected} dossier")
+        assert f"recherche « {typed} »" in summary(app)
+        table = app.screen.query_one(DataTable)
+        assert table.has_focus
+        subjects = [table.get_row_at(index)[3] for index in range(table.row_count)]
+        assert any(accented in subject for subject in subjects)
+
+
+async def test_filters_dialog_narrows_the_list_and_says_so(demo_store):
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")
+        assert isinstance(app.screen, FiltersScreen)
+        app.screen.query_one("#filter-status", Select).value = StatusGroup.CLOTURES
+        app.screen.query_one("#filter-urgent", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, CasesScreen)
+        wanted = CaseFilter("2026-2027", status=StatusGroup.CLOTURES, urgent_only=True)
+        count = demo_store.count_cases(wanted)
+        assert summary(app).startswith(f"{count} dossier") and "clôturés · urgents seulement" in summary(app)
+        assert len(table_numbers(app)) == count
+        await pilot.press("f")
+        await pilot.press("escape")  # cancel keeps the filters
+        await pilot.pause()
+        assert "clôturés" in summary(app)
+
+
+async def test_pages_are_added_as_the_cursor_goes_down(demo_store, monkeypatch):
+    from rased_tui.screens import cases
+
+    monkeypatch.setattr(cases, "PAGE_SIZE", 25)
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 25 < demo_store.count_cases(CaseFilter("2026-2027"))
+        total = demo_store.count_cases(CaseFilter("2026-2027"))
+        for _ in range(total):
+            await pilot.press("down")
+        await pilot.pause()
+        assert table.row_count == total
+        assert table_numbers(app) == [row["number"] for row in demo_store.case_page(CaseFilter("2026-2027"), 0, total)]
+
+
+async def test_enter_opens_the_case(demo_store):
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        first = table_numbers(app)[0]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseSummaryScreen)
+        markdown = app.screen.query_one("#summary-text", Markdown)
+        assert f"Dossier {first}" in markdown.source
+        await pilot.press("escape")
+        assert isinstance(app.screen, CasesScreen)
+
+
+async def test_empty_database_shows_no_case_and_no_warning(tmp_path):
     with Store.open(tmp_path / "vide.db") as store:
         app = RasedApp(store)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            assert "Dossiers de l'année : 0" in shown_text(app)
-            assert not app.screen.query_one("#home-warning").display
+            assert summary(app) == "0 dossier · 2026-2027"
+            assert not app.screen.query_one("#cases-warning").display
+            await pilot.press("enter", "e")  # nothing under the cursor: no crash
+            await pilot.pause()
+            assert isinstance(app.screen, CasesScreen)
+
+
+async def test_read_only_hides_the_editing_keys(demo_store, tmp_path):
+    path = demo_store.path
+    with Store.open(path, read_only=True) as store:
+        app = RasedApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            footer_keys = [key for key, active in app.active_bindings.items() if active.enabled]
+            assert "n" not in footer_keys and "e" not in footer_keys
+            await pilot.press("n")
+            await pilot.pause()
+            assert isinstance(app.screen, CasesScreen)
 
 
 async def test_help_opens_with_f1_and_question_mark_and_closes_with_escape(tmp_path):
@@ -49,11 +155,11 @@ async def test_help_opens_with_f1_and_question_mark_and_closes_with_escape(tmp_p
             await pilot.press("f1")
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape")
-            assert isinstance(app.screen, HomeScreen)
+            assert isinstance(app.screen, CasesScreen)
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("q")  # q closes the help, not the application
-            assert isinstance(app.screen, HomeScreen)
+            assert isinstance(app.screen, CasesScreen)
 
 
 async def test_q_quits(tmp_path):
@@ -74,12 +180,15 @@ async def test_read_only_says_so_in_the_title(tmp_path):
             assert "lecture seule" in app.title
 
 
-async def test_works_at_80_by_24(tmp_path):
-    with Store.open(tmp_path / "a.db") as store:
-        app = RasedApp(store)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            assert "Année scolaire" in shown_text(app)
+async def test_works_at_80_by_24(demo_store):
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        for widget_id in ("#cases-search", "#cases-summary", "#cases-table"):
+            region = screen.query_one(widget_id).region
+            assert region.height >= 1 and region.bottom <= 23, widget_id  # above the footer
+        assert screen.query_one("#cases-table").region.height >= 12  # a dozen cases in view
 
 
 async def test_urgent_warning_shows_first_even_at_80_by_24(tmp_path):
@@ -95,7 +204,7 @@ async def test_urgent_warning_shows_first_even_at_80_by_24(tmp_path):
         app = RasedApp(store)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
-            warning = app.screen.query_one("#home-warning", Static)
+            warning = app.screen.query_one("#cases-warning", Static)
             assert warning.display
             assert "2 demandes urgentes pas encore analysées" in str(warning.render())
             assert 0 < warning.region.y and warning.region.bottom <= 23  # on screen, above the footer
@@ -107,7 +216,8 @@ async def test_palette_speaks_french_and_offers_no_screenshot(tmp_path):
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             titles = [command.title for command in app.get_system_commands(app.screen)]
-            assert titles == ["Aide", "Thème", "Quitter"]
+            assert titles == ["Dossiers", "Nouvelle demande", "Modifier la demande", "Rechercher", "Filtres",
+                              "Aide", "Thème", "Quitter"]
             await pilot.press("ctrl+p")
             await pilot.pause()
             assert app.screen.query_one("Input").placeholder == "Chercher une commande…"

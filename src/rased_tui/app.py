@@ -15,7 +15,7 @@ from textual.screen import Screen
 
 from rased_tui import __version__
 from rased_tui.screens.help import HelpScreen
-from rased_tui.screens.home import HomeScreen
+from rased_tui.screens.cases import CasesScreen
 from rased_tui.store import Store
 
 
@@ -30,6 +30,7 @@ class RasedApp(App[None]):
         Binding("q", "quit", "Quitter", id="quit"),
         Binding("f1", "help", "Aide", key_display="F1", id="help"),
         Binding("question_mark", "help", "Aide", show=False, id="help_alt"),
+        Binding("1", "cases", "Dossiers", show=False, id="cases"),
     ]
 
     def __init__(self, store: Store) -> None:
@@ -40,14 +41,44 @@ class RasedApp(App[None]):
         mode = " — lecture seule" if self.store.read_only else ""
         self.title = f"rased-tui {__version__}{mode}"
         self.sub_title = str(self.store.path)
-        self.push_screen(HomeScreen())
+        self.push_screen(CasesScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands, in French. Textual's "Screenshot" is left out on purpose: it
         would write the screen (children's names) to ~/Downloads, readable by all."""
+        yield SystemCommand("Dossiers", "La liste des dossiers (1)", self.action_cases)
+        cases = self._cases_screen()
+        if cases is not None and not self.store.read_only:
+            yield SystemCommand("Nouvelle demande", "Saisir une demande d'aide au pôle ressource (n)",
+                                lambda: self._on_cases(cases.action_new_request))
+            yield SystemCommand("Modifier la demande", "Modifier la demande du dossier sélectionné (e)",
+                                lambda: self._on_cases(cases.action_edit_request))
+        if cases is not None:
+            yield SystemCommand("Rechercher", "Chercher un élève, un numéro, un texte (/)",
+                                lambda: self._on_cases(cases.action_search))
+            yield SystemCommand("Filtres", "Année, statut, école, membre, motif, urgents (f)",
+                                lambda: self._on_cases(cases.action_filters))
         yield SystemCommand("Aide", "Les touches de cet écran et de l'application (F1)", self.action_help)
         yield SystemCommand("Thème", "Changer les couleurs de l'interface", self.action_change_theme)
         yield SystemCommand("Quitter", "Fermer rased-tui (q)", self.action_quit)
+
+    def _cases_screen(self) -> CasesScreen | None:
+        return next((screen for screen in self.screen_stack if isinstance(screen, CasesScreen)), None)
+
+    def action_cases(self) -> None:
+        """Back to the list of cases (1), closing what stands above it — but never a form
+        with unsaved changes (a screen says so through `has_unsaved_changes()`)."""
+        cases = self._cases_screen()
+        while cases is not None and self.screen is not cases:
+            unsaved = getattr(self.screen, "has_unsaved_changes", None)
+            if unsaved is not None and unsaved():
+                self.notify("Enregistrez (ctrl+s) ou annulez (échap) d'abord.", severity="warning")
+                return
+            self.pop_screen()
+
+    def _on_cases(self, action) -> None:
+        self.action_cases()
+        action()
 
     def action_command_palette(self) -> None:
         """The command palette (ctrl+p), its prompt in French."""

@@ -9,8 +9,8 @@ one bulk load (one transaction, the search index rebuilt once, one audit summary
 - a pôle ressource of 20 members: one RASED antenna (2 maîtres E, 2 maîtres G of whom one left
   in the middle of last year, 1 psychologue) and the circonscription's staff;
 - `cases` requests over the current school year and the three before it, spread over their
-  school days so far (a young current year holds fewer): 85 % about a pupil, the rest about a teacher, a team or a class. Each case
-  has the timeline it has reached by today: received, analysed, first- and second-intention
+  school days so far (a young current year holds fewer): 85 % about a pupil, the rest about a
+  teacher, a team or a class. Each case has the timeline it has reached by today: received, analysed, first- and second-intention
   responses, specialised aids with their evaluations, bilans, closures (some « sans suite »),
   reopenings, carry-overs into the next year and the psychologue's confidential notes.
 
@@ -134,11 +134,10 @@ LAST_NAMES = (
     "Saint-Martin", "Lebrun-Duval", "Moreau-Lefèvre", "Boulanger", "Tessier", "Vasseur",
     "Leblond", "Letellier", "Duhamel", "Lecanu", "Anquetil", "Quesnel", "Lemonnier", "Thélot",
 )
-ADULT_FIRST_NAMES = (
-    "Sophie", "Nathalie", "Isabelle", "Céline", "Stéphanie", "Aurélie", "Émilie", "Julie",
-    "Sandrine", "Virginie", "Hélène", "Marion", "Laure", "Agnès", "Frédéric", "Stéphane",
-    "Nicolas", "Sébastien", "Jérôme", "Cédric", "Grégory", "Benoît", "Thierry", "François",
-)
+WOMEN = ("Sophie", "Nathalie", "Isabelle", "Céline", "Stéphanie", "Aurélie", "Émilie", "Julie",
+         "Sandrine", "Virginie", "Hélène", "Marion", "Laure", "Agnès")
+MEN = ("Frédéric", "Stéphane", "Nicolas", "Sébastien", "Jérôme", "Cédric", "Grégory", "Benoît",
+       "Thierry", "François")
 
 # -- the circonscription -----------------------------------------------------------------------
 
@@ -721,7 +720,7 @@ class _Demo:
         informed = sent - timedelta(days=self.rng.randint(0, 20)) if self.rng.random() < 0.85 else None
         case = Case(
             id=self.new_id(), subject_kind=SubjectKind.ELEVE, pupil=record.pupil, levels=[level],
-            dispositif=dispositif, handicap=handicap, aesh=aesh, school_id=record.school.id,
+            teacher_name=self._teacher(), dispositif=dispositif, handicap=handicap, aesh=aesh, school_id=record.school.id,
             requester=requester, requester_detail=self.rng.choice(details) if details else "",
             date_sent=sent, date_received=self._received(sent), urgent=self._urgent(sent),
             description=description, motifs=motifs, other_motif=other,
@@ -730,6 +729,11 @@ class _Demo:
         main = motifs[0]
         aid_kind = AID_KINDS_PICK.get(main, AID_KINDS_OTHERWISE_PICK).pick(self.rng)
         return _Request(case, year, main, aid_kind, year.start_year - record.pupil.birth_date.year)
+
+    def _teacher(self) -> str:
+        """A teacher's name as the schools write it: « Mme Sophie Lemaire »."""
+        title, first_names = self.rng.choice((("Mme", WOMEN), ("Mme", WOMEN), ("M.", MEN)))
+        return f"{title} {self.rng.choice(first_names)} {self.rng.choice(LAST_NAMES)}"
 
     def _team_request(self, year: _Year, sent: date) -> _Request:
         kind = self.rng.choices((SubjectKind.ENSEIGNANT, SubjectKind.EQUIPE, SubjectKind.CLASSE),
@@ -740,8 +744,7 @@ class _Demo:
         levels = list(allowed[first:first + self.rng.choice((1, 1, 2))])
         if kind is SubjectKind.EQUIPE and self.rng.random() < 0.5:
             levels = []
-        teacher = (f"{self.rng.choice(('Mme', 'Mme', 'M.'))} {self.rng.choice(ADULT_FIRST_NAMES)} "
-                   f"{self.rng.choice(LAST_NAMES)}")
+        teacher = self._teacher()
         team = f"{self.rng.choice(('Équipe pédagogique', 'Conseil des maîtres'))} — {school.name}"
         motifs, other = self._motifs(TEAM_MOTIFS_PICK)
         case = Case(

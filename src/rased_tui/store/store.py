@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from rased_tui.domain.calendar import case_number, school_year_of, utc_now
-from rased_tui.domain.enums import AidKind, CaseStatus
+from rased_tui.domain.enums import CaseStatus
 from rased_tui.domain.filters import CaseFilter, StatusGroup
 from rased_tui.domain.models import (
     STORED,
@@ -61,23 +61,6 @@ def _model_row(model: BaseModel, exclude: set[str] | None = None) -> dict[str, A
 def _audit_view(model: BaseModel, **extra: Any) -> dict[str, Any]:
     """Everything about a record, nested lists included, as the audit log keeps it."""
     return {**model.model_dump(mode="json"), **extra}
-
-
-@dataclass(frozen=True)
-class Overview:
-    school_year: str
-    cases_by_status: dict[CaseStatus, int]
-    urgent_not_analysed: int
-    open_aids_by_kind: dict[AidKind, int]
-    active_members: int
-
-    @property
-    def cases(self) -> int:
-        return sum(self.cases_by_status.values())
-
-    @property
-    def open_cases(self) -> int:
-        return sum(n for status, n in self.cases_by_status.items() if status.is_open)
 
 
 @dataclass(frozen=True)
@@ -438,6 +421,10 @@ class Store:
 
     # -- the list of cases (paged in SQL) -------------------------------------------------
 
+    def school_years(self) -> list[str]:
+        """The school years that hold cases, newest first."""
+        return [row[0] for row in self._all("SELECT DISTINCT school_year FROM case_years ORDER BY 1 DESC")]
+
     def count_cases(self, case_filter: CaseFilter) -> int:
         where, parameters = _case_filter_sql(case_filter)
         return self._one(f"SELECT count(*) FROM cases c WHERE {where}", parameters)[0]
@@ -558,24 +545,15 @@ class Store:
         rows = self._all("SELECT * FROM meetings WHERE school_year = ? ORDER BY date", (school_year,))
         return [Meeting.model_validate(dict(row), context=STORED) for row in rows]
 
-    # -- overview -------------------------------------------------------------------------
+    # -- warnings -------------------------------------------------------------------------
 
-    def overview(self, school_year: str, on: date) -> Overview:
-        """The figures the home screen shows for a school year, members counted as of `on`."""
-        by_status = dict(self._all(
-            "SELECT s.status, count(*) FROM case_years y JOIN case_status s ON s.case_id = y.case_id"
-            " WHERE y.school_year = ? GROUP BY s.status", (school_year,)))
-        urgent_waiting = self._one(
+    def urgent_waiting_count(self, school_year: str) -> int:
+        """Urgent requests of a school year not analysed yet (received, or reopened)."""
+        return self._one(
             "SELECT count(*) FROM case_years y JOIN cases c ON c.id = y.case_id"
-            " JOIN case_status s ON s.case_id = c.id"
-            " WHERE y.school_year = ? AND c.urgent = 1 AND s.status IN ('recue', 'rouverte')",
+            " WHERE y.school_year = ? AND c.urgent = 1"
+            " AND (SELECT status FROM case_status WHERE case_id = c.id) IN ('recue', 'rouverte')",
             (school_year,))[0]
-        open_aids = dict(self._all("SELECT kind, count(*) FROM aids WHERE end_date IS NULL GROUP BY kind"))
-        active_members = self._one(
-            "SELECT count(*) FROM members WHERE active_from <= ? AND (active_to IS NULL OR active_to >= ?)",
-            (on.isoformat(), on.isoformat()))[0]
-        return Overview(school_year, {CaseStatus(k): v for k, v in by_status.items()}, urgent_waiting,
-                        {AidKind(k): v for k, v in open_aids.items()}, active_members)
 
     # -- checks and copies ------------------------------------------------------------------
 
