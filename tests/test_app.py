@@ -225,3 +225,55 @@ async def test_palette_speaks_french_and_offers_no_screenshot(tmp_path):
             await pilot.press("ctrl+c")
             await pilot.pause()
             assert any("Pour quitter" in str(n.message) for n in app._notifications)
+
+
+async def test_n_records_a_request_that_lands_at_the_top_then_e_edits_it(demo_store):
+    from tests.test_intake import fill_pupil_request
+
+    from rased_tui.screens.intake import IntakeScreen
+
+    school = demo_store.list_schools()[0]
+    before = demo_store.count_cases(CaseFilter("2026-2027"))
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen)
+        fill_pupil_request(app.screen, school, last_name="Quémeneur", first_name="Zélie")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseSummaryScreen)  # the new case opens
+        await pilot.press("escape")
+        await pilot.pause()
+        first = app.screen.query_one(DataTable).get_row_at(0)
+        saved = demo_store.get_case_by_number(first[0])
+        assert saved.pupil.last_name == "Quémeneur" and first[3] == "Quémeneur Zélie"
+        assert first[7] == "Reçue" and first[0].startswith("2026-")
+        assert summary(app).startswith(f"{before + 1} dossiers")
+
+        await pilot.press("e")  # the cursor is on the new case
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen)
+        assert app.screen.query_one("#last-name", Input).value == "Quémeneur"
+        app.screen.query_one("#description").text = "Décrit à nouveau, plus précisément."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        again = demo_store.get_case(saved.id)
+        assert again.description == "Décrit à nouveau, plus précisément." and again.number == saved.number
+
+
+async def test_one_does_not_leave_a_form_with_unsaved_changes(demo_store):
+    from rased_tui.screens.intake import IntakeScreen
+
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#last-name", Input).value = "Martin"
+        await pilot.pause()
+        app.action_cases()  # what `1` or the palette's "Dossiers" do
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen)

@@ -67,11 +67,10 @@ class RasedApp(App[None]):
 
     def action_cases(self) -> None:
         """Back to the list of cases (1), closing what stands above it — but never a form
-        with unsaved changes (a screen says so through `has_unsaved_changes()`)."""
+        with unsaved changes (a screen says so through its `has_changes` property)."""
         cases = self._cases_screen()
         while cases is not None and self.screen is not cases:
-            unsaved = getattr(self.screen, "has_unsaved_changes", None)
-            if unsaved is not None and unsaved():
+            if getattr(self.screen, "has_changes", False):
                 self.notify("Enregistrez (ctrl+s) ou annulez (échap) d'abord.", severity="warning")
                 return
             self.pop_screen()

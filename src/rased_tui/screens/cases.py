@@ -78,8 +78,9 @@ class CasesScreen(Screen[None]):
 
     # -- loading ---------------------------------------------------------------------------
 
-    def reload(self, select_case_id: str | None = None) -> None:
-        """Read the count and the first page again (after a filter, a search or a save)."""
+    def reload(self, select_case_id: str | None = None, *, warnings: bool = True) -> None:
+        """Read the count and the first page again (after a filter, a search or a save);
+        the urgent warning too, unless only the search changed."""
         store = self.app.store
         table = self.query_one(DataTable)
         table.clear()
@@ -87,7 +88,8 @@ class CasesScreen(Screen[None]):
         self._total = store.count_cases(self.case_filter)
         self._append_page()
         self._show_summary()
-        self._show_urgent_warning()
+        if warnings:
+            self._show_urgent_warning()
         if select_case_id is not None and select_case_id in table.rows:
             table.move_cursor(row=table.get_row_index(select_case_id))
 
@@ -136,7 +138,7 @@ class CasesScreen(Screen[None]):
     def apply_search(self, text: str) -> None:
         if text != self.case_filter.search:
             self.case_filter = replace(self.case_filter, search=text)
-            self.reload()
+            self.reload(warnings=False)
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -550,10 +550,10 @@ class Store:
     def urgent_waiting_count(self, school_year: str) -> int:
         """Urgent requests of a school year not analysed yet (received, or reopened)."""
         return self._one(
-            "SELECT count(*) FROM case_years y JOIN cases c ON c.id = y.case_id"
-            " WHERE y.school_year = ? AND c.urgent = 1"
+            "SELECT count(*) FROM cases c WHERE c.urgent = 1"
+            " AND (c.school_year = ? OR c.id IN (SELECT case_id FROM timeline_entries WHERE to_school_year = ?))"
             " AND (SELECT status FROM case_status WHERE case_id = c.id) IN ('recue', 'rouverte')",
-            (school_year,))[0]
+            (school_year, school_year))[0]
 
     # -- checks and copies ------------------------------------------------------------------
 
