@@ -24,7 +24,11 @@ GALLERY = Path(__file__).resolve().parent
 SIZE = (110, 34)
 # (file name without .svg, keys pressed after the app opens)
 SHOTS: list[tuple[str, list[str]]] = [
-    ("accueil", []),
+    ("dossiers", []),
+    ("dossier", ["enter"]),
+    ("filtres", ["f"]),
+    ("nouvelle-demande", ["n"]),
+    ("nouvelle-demande-erreurs", ["n", "ctrl+s"]),
     ("aide", ["f1"]),
 ]
 
