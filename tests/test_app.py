@@ -277,3 +277,39 @@ async def test_one_does_not_leave_a_form_with_unsaved_changes(demo_store):
         app.action_cases()  # what `1` or the palette's "Dossiers" do
         await pilot.pause()
         assert isinstance(app.screen, IntakeScreen)
+
+
+async def test_filters_dialog_sets_school_member_and_motif(demo_store):
+    from rased_tui.domain.enums import Motif
+
+    school = demo_store.list_schools()[0]
+    member = next(m for m in demo_store.list_members() if m.role.value == "maitre_e")
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")
+        dialog = app.screen
+        dialog.query_one("#filter-year", Select).value = "2025-2026"
+        dialog.query_one("#filter-school", Select).value = school.id
+        dialog.query_one("#filter-member", Select).value = member.id
+        dialog.query_one("#filter-motif", Select).value = Motif.LECTURE
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        wanted = CaseFilter("2025-2026", school_id=school.id, member_id=member.id, motif=Motif.LECTURE)
+        count = demo_store.count_cases(wanted)
+        assert summary(app) == (f"{count} dossier{'s' if count > 1 else ''} · 2025-2026 · {school.name}"
+                                f" · membre : {member.full_name} · motif : {Motif.LECTURE.label}")
+        assert len(table_numbers(app)) == count
+        await pilot.press("f", "ctrl+r", "ctrl+s")  # everything cleared: back to this year, all cases
+        await pilot.pause()
+        assert summary(app).startswith(f"{demo_store.count_cases(CaseFilter('2026-2027'))} dossiers · 2026-2027")
+
+
+async def test_no_color_keeps_the_list_readable(demo_store, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.no_color
+        rows = table_numbers(app)
+        urgent_marks = [app.screen.query_one(DataTable).get_row_at(i)[1] for i in range(len(rows))]
+        assert "⚠" in urgent_marks  # urgency is a sign, not only a colour
