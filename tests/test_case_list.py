@@ -94,7 +94,8 @@ def test_filter_by_school_member_motif_and_urgency(listed):
     ("lefevre", {"helene"}), ("LEFÈVRE", {"helene"}), ("hel", {"helene"}), ("ndiaye", {"zoe"}),
     ("diaye", {"zoe"}), ("n'diaye", {"zoe"}), ("zoe", {"zoe"}), ("cycle", {"team"}),
     ("numeration", {"noe"}), ("2026-0002", {"noe"}), ("rentrée", {"old"}), ("", None),
-    ('"', set()), ("NEAR(", set()), ("*", set()),
+    ('"', None), ("NEAR(", set()), ("*", None), ("'", None), ("-", None), ("lefe\x00vre", set()),
+    ("OR", set()), ("number:2026", set()),
 ])
 def test_search_ignores_case_and_accents(listed, typed, expected):
     store, cases, _ = listed

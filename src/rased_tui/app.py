@@ -31,6 +31,8 @@ class RasedApp(App[None]):
         Binding("f1", "help", "Aide", key_display="F1", id="help"),
         Binding("question_mark", "help", "Aide", show=False, id="help_alt"),
         Binding("1", "cases", "Dossiers", show=False, id="cases"),
+        Binding("ctrl+p", "command_palette", "Commandes", show=False, priority=True,
+                tooltip="Ouvrir la palette de commandes", id="command_palette"),
     ]
 
     def __init__(self, store: Store) -> None:
@@ -65,19 +67,21 @@ class RasedApp(App[None]):
     def _cases_screen(self) -> CasesScreen | None:
         return next((screen for screen in self.screen_stack if isinstance(screen, CasesScreen)), None)
 
-    def action_cases(self) -> None:
+    def action_cases(self) -> bool:
         """Back to the list of cases (1), closing what stands above it — but never a form
-        with unsaved changes (a screen says so through its `has_changes` property)."""
+        with unsaved changes (a screen says so through its `has_changes` property).
+        True when the list is in front."""
         cases = self._cases_screen()
         while cases is not None and self.screen is not cases:
             if getattr(self.screen, "has_changes", False):
                 self.notify("Enregistrez (ctrl+s) ou annulez (échap) d'abord.", severity="warning")
-                return
+                return False
             self.pop_screen()
+        return cases is not None
 
     def _on_cases(self, action) -> None:
-        self.action_cases()
-        action()
+        if self.action_cases():
+            action()
 
     def action_command_palette(self) -> None:
         """The command palette (ctrl+p), its prompt in French."""

@@ -31,4 +31,11 @@ class CaseFilter:
 
     @property
     def search_terms(self) -> list[str]:
-        return self.search.split()
+        return search_words(self.search)
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search that can match something: control characters dropped (a paste),
+    pieces with no letter or digit (a lone quote, a dash, an operator's symbol) ignored."""
+    cleaned = "".join(char if char.isprintable() else " " for char in text)
+    return [word for word in cleaned.split() if any(char.isalnum() for char in word)]

@@ -22,12 +22,18 @@ SUB_KIND_LABELS = {kind: {member.value: member.label for member in enum}
                                       (EntryKind.CLOTURE, ClosureOutcome))}
 
 
-class CaseSummaryScreen(ModalScreen[None]):
-    """The request and the timeline of one case, to read. `escape` closes."""
+class CaseSummaryScreen(ModalScreen[str | None]):
+    """The request and the timeline of one case, to read. `escape` closes; `e` closes asking
+    the list to edit the request (dismisses with "edit")."""
 
     CSS_PATH = "case_summary.tcss"
-    BINDINGS = [Binding("escape", "close", "Fermer", id="close"), Binding("q", "close", "Fermer", show=False)]
-    HELP = "**Dossier** — la demande et sa chronologie, en lecture. `échap` revient à la liste."
+    BINDINGS = [
+        Binding("escape", "close", "Fermer", id="close"),
+        Binding("q", "close", "Fermer", show=False, id="close_q"),
+        Binding("e", "edit", "Modifier la demande", id="edit"),
+    ]
+    HELP = ("**Dossier** — la demande et sa chronologie, en lecture. `e` modifie la demande, "
+            "`échap` revient à la liste. En lecture seule, les notes confidentielles sont masquées.")
 
     def __init__(self, case_id: str) -> None:
         super().__init__()
@@ -44,12 +50,27 @@ class CaseSummaryScreen(ModalScreen[None]):
             return "Dossier introuvable."
         school = store.get_school(case.school_id)
         members = {member.id: member.full_name for member in store.list_members()}
-        entries = store.list_entries(case.id, include_confidential=True)
+        # the IEN's read-only review never shows the psychologist's confidential notes
+        entries = store.list_entries(case.id, include_confidential=not store.read_only)
         return request_markdown(case, school.name if school else "?", store.case_status(case.id).label) + \
             timeline_markdown(entries, members)
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_edit(self) -> None:
+        self.dismiss("edit")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "edit" and self.app.store.read_only)
+
+
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~")
+
+
+def md(text: str) -> str:
+    """A text typed by a person, shown as it is: every Markdown sign escaped."""
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in str(text))
 
 
 def request_markdown(case: Case, school_name: str, status_label: str) -> str:
@@ -81,8 +102,9 @@ def request_markdown(case: Case, school_name: str, status_label: str) -> str:
     if case.parents_informed_on:
         fields.append(("Parents informés le", format_french_date(case.parents_informed_on)))
     lines = [f"# Dossier {case.number}{urgent}", ""]
-    lines += [f"- **{label}** : {value}" for label, value in fields]
-    lines += ["", "**Difficultés rencontrées** (description factuelle) :", "", case.description, ""]
+    lines += [f"- **{label}** : {md(value)}" for label, value in fields]
+    description = "  \n".join(md(line) for line in case.description.splitlines())
+    lines += ["", "**Difficultés rencontrées** (description factuelle) :", "", description, ""]
     return "\n".join(lines)
 
 
@@ -96,6 +118,7 @@ def timeline_markdown(entries: list[TimelineEntry], members: dict[str, str]) -> 
         heading = f"{kind} — {sub}" if sub else kind
         who = ", ".join(members.get(member_id, "?") for member_id in entry.member_ids)
         secret = " *(confidentiel)*" if entry.confidential else ""
+        text = " ".join(md(line) for line in entry.text.splitlines())
         lines.append(f"- **{format_french_date(entry.date)}** · {heading}{secret}"
-                     + (f" · {who}" if who else "") + (f" — {entry.text}" if entry.text else ""))
+                     + (f" · {md(who)}" if who else "") + (f" — {text}" if text else ""))
     return "\n".join(lines) + "\n"

@@ -20,14 +20,15 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from rased_tui.domain.calendar import format_french_date, school_year_of, today
 from rased_tui.domain.enums import CaseStatus, Motif
 from rased_tui.domain.filters import CaseFilter, StatusGroup
+from rased_tui.store import StoreError
 
 PAGE_SIZE = 100
 LOAD_AHEAD = 10  # rows before the end of what is loaded when the next page is read
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the list follows the search box
-# (label, width) of each column, in the order of the issue; the urgency mark right after the
-# number so that it shows on a narrow terminal.
-COLUMNS = (("N°", 10), ("!", 1), ("Demande", 10), ("Élève / demandeur", 24), ("École", 20),
-           ("Niveau", 7), ("Motif principal", 22), ("Statut", 16), ("Membres", 16), ("Dernière étape", 14))
+# (label, width) of each column. What matters most comes first, so that an 80-column terminal
+# shows number, urgency, date, who and status; the rest scrolls sideways.
+COLUMNS = (("N°", 9), ("!", 1), ("Demande", 10), ("Élève / demandeur", 22), ("Statut", 16),
+           ("Niveau", 7), ("École", 22), ("Motif principal", 22), ("Membres", 16), ("Dernière étape", 14))
 
 
 class CasesScreen(Screen[None]):
@@ -85,11 +86,15 @@ class CasesScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         self._loaded = 0
-        self._total = store.count_cases(self.case_filter)
-        self._append_page()
+        try:
+            self._total = store.count_cases(self.case_filter)
+            self._append_page()
+            if warnings:
+                self._show_urgent_warning()
+        except StoreError as error:
+            self._total = self._loaded
+            self.notify(str(error), title="Lecture impossible", severity="error")
         self._show_summary()
-        if warnings:
-            self._show_urgent_warning()
         if select_case_id is not None and select_case_id in table.rows:
             table.move_cursor(row=table.get_row_index(select_case_id))
 
@@ -103,7 +108,10 @@ class CasesScreen(Screen[None]):
     @on(DataTable.RowHighlighted)
     def _load_more_near_the_end(self, event: DataTable.RowHighlighted) -> None:
         if self._loaded < self._total and event.cursor_row >= self._loaded - LOAD_AHEAD:
-            self._append_page()
+            try:
+                self._append_page()
+            except StoreError as error:
+                self.notify(str(error), title="Lecture impossible", severity="error")
 
     def _show_summary(self) -> None:
         self.query_one("#cases-summary", Static).update(summary_text(self._total, self.case_filter, self.app.store))
@@ -162,7 +170,11 @@ class CasesScreen(Screen[None]):
     def _open_case(self, event: DataTable.RowSelected) -> None:
         from rased_tui.screens.case_summary import CaseSummaryScreen
 
-        self.app.push_screen(CaseSummaryScreen(event.row_key.value))
+        self.app.push_screen(CaseSummaryScreen(event.row_key.value), self._after_summary)
+
+    def _after_summary(self, wanted: str | None) -> None:
+        if wanted == "edit":  # `e` pressed on the summary
+            self.action_edit_request()
 
     def action_new_request(self) -> None:
         from rased_tui.screens.intake import IntakeScreen
@@ -176,16 +188,25 @@ class CasesScreen(Screen[None]):
         if case_id is None:
             self.notify("Aucun dossier sélectionné.", severity="warning")
             return
-        self.app.push_screen(IntakeScreen(self.app.store.get_case(case_id)), self._after_save)
+        case = self.app.store.get_case(case_id)
+        if case is None:  # removed meanwhile (an import, another window)
+            self.notify("Dossier introuvable : la liste est mise à jour.", severity="warning")
+            self.reload()
+            return
+        self.app.push_screen(IntakeScreen(case), self._after_save)
 
     def _after_save(self, saved) -> None:
         """After the form: the list again, the saved case under the cursor, then opened."""
         if saved is None:
             return
         self.reload(select_case_id=saved.id)
+        if saved.id not in self.query_one(DataTable).rows:  # hidden by the filters: show its year, unfiltered
+            self.query_one("#cases-search", Input).value = ""
+            self.case_filter = CaseFilter(school_year=saved.school_year or self.case_filter.school_year)
+            self.reload(select_case_id=saved.id)
         from rased_tui.screens.case_summary import CaseSummaryScreen
 
-        self.app.push_screen(CaseSummaryScreen(saved.id))
+        self.app.push_screen(CaseSummaryScreen(saved.id), self._after_summary)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In read-only mode the editing keys are hidden (and do nothing)."""
@@ -198,8 +219,8 @@ def _cells(row) -> tuple[str, ...]:
     """The cells of one row of the table, in French."""
     main_motif = Motif(row["main_motif"]).label if row["main_motif"] else ""
     return (row["number"], "⚠" if row["urgent"] else "", format_french_date(row["date_sent"]),
-            row["subject"] or "", row["school"], row["levels"] or "", main_motif,
-            CaseStatus(row["status"]).label, row["members"] or "", format_french_date(row["last_entry"]))
+            row["subject"] or "", CaseStatus(row["status"]).label, row["levels"] or "", row["school"],
+            main_motif, row["members"] or "", format_french_date(row["last_entry"]))
 
 
 def summary_text(total: int, case_filter: CaseFilter, store) -> str:

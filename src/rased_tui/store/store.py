@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from rased_tui.domain.calendar import case_number, school_year_of, utc_now
 from rased_tui.domain.enums import CaseStatus
-from rased_tui.domain.filters import CaseFilter, StatusGroup
+from rased_tui.domain.filters import CaseFilter, StatusGroup, search_words
 from rased_tui.domain.models import (
     STORED,
     Aid,
@@ -410,7 +410,7 @@ class Store:
     def search_case_ids(self, words: str, limit: int = 200) -> list[str]:
         """Cases whose names, number or texts contain words starting with the ones typed,
         insensitive to case and accents."""
-        terms = words.split()
+        terms = search_words(words)
         if not terms:
             return []
         query = fts_query(terms)
@@ -629,9 +629,10 @@ def _case_filter_sql(case_filter: CaseFilter) -> tuple[str, tuple]:
         clauses.append("c.school_id = ?")
         parameters.append(case_filter.school_id)
     if case_filter.member_id:
-        clauses.append("(EXISTS (SELECT 1 FROM timeline_entry_members em JOIN timeline_entries e"
-                       " ON e.id = em.entry_id WHERE e.case_id = c.id AND em.member_id = ?)"
-                       " OR EXISTS (SELECT 1 FROM aids a WHERE a.case_id = c.id AND a.member_id = ?))")
+        # a set computed once (a correlated EXISTS ran cases × steps: minutes at 50,000 cases)
+        clauses.append("c.id IN (SELECT e.case_id FROM timeline_entry_members em JOIN timeline_entries e"
+                       " ON e.id = em.entry_id WHERE em.member_id = ?"
+                       " UNION SELECT a.case_id FROM aids a WHERE a.member_id = ?)")
         parameters += [case_filter.member_id, case_filter.member_id]
     if case_filter.motif:
         clauses.append("EXISTS (SELECT 1 FROM case_motifs m WHERE m.case_id = c.id AND m.motif = ?)")
@@ -646,7 +647,7 @@ def _case_filter_sql(case_filter: CaseFilter) -> tuple[str, tuple]:
 
 
 def fts_query(terms: list[str]) -> str:
-    """Each typed word as the start of a word, quotes escaped: FTS5 syntax never leaks."""
+    """Each typed word as the start of a word, quoted: FTS5 syntax (OR, NEAR, :) never leaks."""
     return " ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)
 
 
