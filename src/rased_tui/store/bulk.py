@@ -19,6 +19,11 @@ INSERT_ORDER = (
 FLUSH_EVERY = 50_000  # rows: bounds the memory held while keeping the batches large
 
 
+def insert_statement(table: str, columns: tuple[str, ...] | list[str]) -> str:
+    """INSERT INTO table (a, b) VALUES (?, ?): the one place such a statement is written."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
 class PendingRows:
     """Rows waiting to be inserted, grouped by table and by the columns they fill."""
 
@@ -36,8 +41,7 @@ class PendingRows:
             for (batch_table, columns), rows in self._batches.items():
                 if batch_table != table:
                     continue
-                marks = ", ".join("?" for _ in columns)
-                connection.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+                connection.executemany(insert_statement(table, columns), rows)
         unknown = {table for table, _ in self._batches} - set(INSERT_ORDER)
         if unknown:
             raise ValueError(f"bulk load: no insertion order for {sorted(unknown)}")

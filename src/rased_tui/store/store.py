@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -34,12 +34,13 @@ from rased_tui.domain.models import (
     fold,
 )
 from rased_tui.store import audit
-from rased_tui.store.bulk import FLUSH_EVERY, PendingRows
+from rased_tui.store.bulk import FLUSH_EVERY, PendingRows, insert_statement
 from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.migrations import rebuild_search_index
 from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
 
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
+ModelT = TypeVar("ModelT", bound=BaseModel)
 READ_ONLY_MESSAGE = "Base ouverte en lecture seule : aucune modification n'est possible."
 
 # Tables counted by `check` (the records people enter, and the audit log).
@@ -187,9 +188,7 @@ class Store:
         if self._pending is not None:
             self._hold(table, row)
             return
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        self._connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+        self._connection.execute(insert_statement(table, list(row)), tuple(row.values()))
         if self._audit_each_row:
             self._audit("ajout", table, row["id"], None, audited or row)
 
@@ -200,9 +199,7 @@ class Store:
                 self._hold(table, row)
             return
         if rows:
-            columns = ", ".join(rows[0])
-            marks = ", ".join("?" for _ in rows[0])
-            self._connection.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+            self._connection.executemany(insert_statement(table, list(rows[0])),
                                          [tuple(row.values()) for row in rows])
 
     def _hold(self, table: str, row: dict[str, Any]) -> None:
@@ -263,11 +260,11 @@ class Store:
 
     def get_school(self, school_id: str) -> School | None:
         row = self._one("SELECT * FROM schools WHERE id = ?", (school_id,))
-        return _school(row) if row else None
+        return _from_row(School, row) if row else None
 
     def list_schools(self, *, active_only: bool = False) -> list[School]:
         where = "WHERE active = 1" if active_only else ""
-        return [_school(row) for row in self._all(f"SELECT * FROM schools {where} ORDER BY name")]
+        return [_from_row(School, row) for row in self._all(f"SELECT * FROM schools {where} ORDER BY name")]
 
     def add_member(self, member: Member) -> Member:
         now = self._now()
@@ -282,10 +279,10 @@ class Store:
 
     def get_member(self, member_id: str) -> Member | None:
         row = self._one("SELECT * FROM members WHERE id = ?", (member_id,))
-        return _member(row) if row else None
+        return _from_row(Member, row) if row else None
 
     def list_members(self) -> list[Member]:
-        return [_member(row) for row in self._all("SELECT * FROM members ORDER BY last_name, first_name")]
+        return [_from_row(Member, row) for row in self._all("SELECT * FROM members ORDER BY last_name, first_name")]
 
     # -- pupils and cases -----------------------------------------------------------------
 
@@ -387,7 +384,7 @@ class Store:
         data = dict(row)
         case_id = data["id"]
         pupil_id = data.pop("pupil_id")
-        for column in ("created_at", "updated_at"):
+        for column in STAMPS:
             data.pop(column)
         data["pupil"] = self.get_pupil(pupil_id) if pupil_id else None
         data["levels"] = [r[0] for r in self._all("SELECT level FROM case_levels WHERE case_id = ?", (case_id,))]
@@ -505,14 +502,14 @@ class Store:
 
     def get_aid(self, aid_id: str) -> Aid | None:
         row = self._one("SELECT * FROM aids WHERE id = ?", (aid_id,))
-        return _aid(row) if row else None
+        return _from_row(Aid, row) if row else None
 
     def list_aids(self, case_id: str) -> list[Aid]:
-        return [_aid(row) for row in self._all(
+        return [_from_row(Aid, row) for row in self._all(
             "SELECT * FROM aids WHERE case_id = ? ORDER BY start_date", (case_id,))]
 
     def open_aids_of_member(self, member_id: str) -> list[Aid]:
-        return [_aid(row) for row in self._all(
+        return [_from_row(Aid, row) for row in self._all(
             "SELECT * FROM aids WHERE member_id = ? AND end_date IS NULL ORDER BY start_date", (member_id,))]
 
     def add_evaluation(self, evaluation: AidEvaluation) -> AidEvaluation:
@@ -651,16 +648,9 @@ def fts_query(terms: list[str]) -> str:
     return " ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)
 
 
-def _school(row: sqlite3.Row) -> School:
-    data = {k: row[k] for k in row.keys() if k not in ("created_at", "updated_at")}
-    return School.model_validate(data, context=STORED)
+STAMPS = ("created_at", "updated_at")  # kept by the database, not part of the models
 
 
-def _member(row: sqlite3.Row) -> Member:
-    data = {k: row[k] for k in row.keys() if k not in ("created_at", "updated_at")}
-    return Member.model_validate(data, context=STORED)
-
-
-def _aid(row: sqlite3.Row) -> Aid:
-    data = {k: row[k] for k in row.keys() if k not in ("created_at", "updated_at")}
-    return Aid.model_validate(data, context=STORED)
+def _from_row(model: type[ModelT], row: sqlite3.Row) -> ModelT:
+    """A stored record as its model (validated as stored: no rule about "today")."""
+    return model.model_validate({key: row[key] for key in row.keys() if key not in STAMPS}, context=STORED)
