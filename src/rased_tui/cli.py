@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rased_tui import __version__
 from rased_tui.domain.calendar import today
+from rased_tui.domain.french import count
 from rased_tui.store import Store, StoreError, resolve_database_path
 from rased_tui.store.opening import DATABASE_VARIABLE
 
@@ -182,11 +183,6 @@ def run_demo(arguments: argparse.Namespace) -> int:
                      count(summary.members, "membre du pôle", "membres du pôle"), count(summary.entries, "étape"),
                      count(summary.aids, "aide")]) + ".")
     return 0
-
-
-def count(number: int, singular: str, plural: str | None = None) -> str:
-    """'1 dossier', '2 dossiers', '0 dossier' (French: 0 and 1 take the singular)."""
-    return f"{number} {singular if number < 2 else plural or singular + 's'}"
 
 
 def _progress_printer() -> Callable[[int, int], None] | None:

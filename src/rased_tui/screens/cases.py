@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from rased_tui.domain.calendar import format_french_date, school_year_of, today
 from rased_tui.domain.enums import CaseStatus, Motif
 from rased_tui.domain.filters import CaseFilter, StatusGroup
+from rased_tui.domain.french import count
 from rased_tui.store import StoreError
 
 PAGE_SIZE = 100
@@ -225,7 +226,7 @@ def _cells(row) -> tuple[str, ...]:
 
 def summary_text(total: int, case_filter: CaseFilter, store) -> str:
     """'N dossiers' and the active filters, always in view."""
-    parts = [f"{total} dossier{'s' if total > 1 else ''}", case_filter.school_year]
+    parts = [count(total, "dossier"), case_filter.school_year]
     if case_filter.status is not StatusGroup.TOUS:
         parts.append(case_filter.status.label.lower())
     if case_filter.school_id:
