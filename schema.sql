@@ -244,6 +244,11 @@ CREATE TABLE timeline_entries (
     confidential     INTEGER NOT NULL DEFAULT 0 CHECK (confidential IN (0, 1)),
     author_member_id TEXT REFERENCES members (id),
     created_at       TEXT NOT NULL CHECK (datetime(created_at) IS NOT NULL),
+    -- added by schema version 3 (at the end, where ALTER TABLE puts them in older files):
+    -- with whom an entretien d'explicitation was held, and how an orientation was followed up
+    interlocutor     TEXT CHECK (interlocutor IS NULL OR (interlocutor IN ('enseignant', 'equipe', 'famille')
+                                                      AND sub_kind = 'entretien_explicitation')),
+    follow_up        TEXT NOT NULL DEFAULT '',
     CHECK (CASE kind
         WHEN 'premiere_intention' THEN sub_kind IN ('contact', 'observation_classe', 'entretien_explicitation')
         WHEN 'seconde_intention' THEN sub_kind IN (
@@ -307,6 +312,9 @@ WHEN NOT (NEW.seq IS OLD.seq AND NEW.at IS OLD.at AND NEW.actor IS OLD.actor
 BEGIN
     SELECT RAISE(ABORT, 'journal d''audit : modification interdite');
 END;
+-- The journal of a case (version 3): its records by id, and what was deleted.
+CREATE INDEX audit_by_row ON audit_log (row_id);
+CREATE INDEX audit_deletions ON audit_log (table_name) WHERE action = 'suppression';
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'journal d''audit : suppression interdite');
@@ -449,4 +457,4 @@ BEGIN
 END;
 -- END search index
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

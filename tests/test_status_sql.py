@@ -50,6 +50,8 @@ def build(case_id: str, serial: int, index: int, spec: dict) -> TimelineEntry:
         date=day,
         text="Problématique à préciser" if spec["kind"] is EntryKind.ANALYSE else "",
         to_school_year="2027-2028" if spec["kind"] is EntryKind.REPORT else None,
+        partner="cmpp" if spec["sub_kind"] == "orientation_partenaire" and spec["kind"] is EntryKind.SECONDE_INTENTION
+        else None,
         created_at=f"2026-11-0{1 + spec['minute'] % 2}T10:0{spec['minute']}:00.000000Z",
     )
 
@@ -61,7 +63,9 @@ def test_sql_view_and_domain_agree(store, make_school, make_pupil_case, specs):
     schools = store.list_schools()
     school = schools[0] if schools else store.add_school(make_school())
     serial = next(_serial)
-    with store.transaction():
+    # A bulk load records any history as it stands (a person entering steps meets the order
+    # rules of domain/timeline.py, which would refuse, say, a step after a closure).
+    with store.bulk_load("chronologie quelconque"):
         case = store.add_case(make_pupil_case(school.id, date_sent=FIRST_DAY))
         entries = [store.add_entry(build(case.id, serial, index, spec)) for index, spec in enumerate(specs)]
 

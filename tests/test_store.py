@@ -565,7 +565,7 @@ def test_migration_from_version_1(version_1_db):
     original = dump(version_1_db)
     assert user_version(version_1_db) == 1
     with Store.open(version_1_db) as store:
-        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
         [case_id] = store.search_case_ids("helene")
         case = store.get_case(case_id)
         assert case.number == "2025-0007" and case.pupil.full_name == "Hélène Dupré"
@@ -690,7 +690,7 @@ def test_every_write_appends_chained_rows(store, school, make_member, make_pupil
     actions.append(count() - start)
     store.add_entry(TimelineEntry(case_id=case.id, kind="analyse", date="2026-10-10", text="Lecture"))
     aid = store.add_aid(Aid(case_id=case.id, member_id=member.id, kind="E", modality="individuel",
-                            start_date="2026-10-12", consent_status="en_attente"))
+                            start_date="2026-10-12", consent_status="donne", consent_form="oral"))
     store.add_evaluation(AidEvaluation(aid_id=aid.id, date="2026-10-12", phase="debut"))
     store.add_period(Period(school_year="2026-2027", number=1, start_date="2026-09-01", end_date="2026-10-16"))
     store.add_meeting(Meeting(school_year="2026-2027", date="2026-10-01"))

@@ -157,6 +157,14 @@ class FirstResponse(LabelledEnum):
     ENTRETIEN_EXPLICITATION = "entretien_explicitation", "Entretien d'explicitation"
 
 
+class Interlocutor(LabelledEnum):
+    """With whom an entretien d'explicitation is held."""
+
+    ENSEIGNANT = "enseignant", "avec l'enseignant·e"
+    EQUIPE = "equipe", "avec l'équipe"
+    FAMILLE = "famille", "avec la famille"
+
+
 class SecondResponse(LabelledEnum):
     AIDE_SPECIALISEE = "aide_specialisee", "Aide spécialisée du RASED"
     ACCOMPAGNEMENT_PROFESSIONNEL = "accompagnement_professionnel", "Accompagnement professionnel"

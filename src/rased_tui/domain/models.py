@@ -39,6 +39,7 @@ from rased_tui.domain.enums import (
     EntryKind,
     EvaluationPhase,
     FirstResponse,
+    Interlocutor,
     MeetingKind,
     Modality,
     Motif,
@@ -348,6 +349,8 @@ class TimelineEntry(DomainModel):
     author_member_id: str | None = None
     member_ids: list[str] = Field(default_factory=list, title="Membres")
     created_at: str | None = None
+    interlocutor: Interlocutor | None = Field(default=None, title="Avec qui")
+    follow_up: Text = Field(default="", title="Suivi")
 
     @model_validator(mode="after")
     def _check_entry(self, info: ValidationInfo) -> "TimelineEntry":
@@ -371,6 +374,12 @@ class TimelineEntry(DomainModel):
                 raise _error("annee_scolaire", str(error)) from None
         if self.partner is not None and self.sub_kind != SecondResponse.ORIENTATION_PARTENAIRE.value:
             raise _error("partenaire", "Un partenaire ne se précise que pour une orientation.")
+        orientation = self.kind is EntryKind.SECONDE_INTENTION and \
+            self.sub_kind == SecondResponse.ORIENTATION_PARTENAIRE.value
+        if orientation and self.partner is None:
+            raise _error("partenaire_requis", "Choisissez le partenaire de l'orientation.")
+        if self.interlocutor is not None and self.sub_kind != FirstResponse.ENTRETIEN_EXPLICITATION.value:
+            raise _error("interlocuteur", "« Avec qui » ne se précise que pour un entretien d'explicitation.")
         return self
 
 

@@ -9,6 +9,8 @@ History:
 - version 2: the search index over names, numbers and texts (the section of schema.sql between
   `BEGIN search index` and `END search index`), filled from the existing cases. Should a later
   version change that section, freeze the version-2 text here first for the step 1 -> 2.
+- version 3: timeline entries say with whom an entretien d'explicitation was held and how an
+  orientation was followed up; the audit log is indexed for the journal of a case.
 
 tests/data/schema_v1.sql keeps version 1 as it stood, to test the migration.
 """
@@ -22,7 +24,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SEARCH_SECTION = re.compile(r"^-- BEGIN search index.*?^-- END search index\n", re.S | re.M)
 
 
@@ -73,9 +75,25 @@ def _statements(script: str) -> list[str]:
     return [statement for statement in statements if statement.strip(" ;\n")]
 
 
+# Version 3, as schema.sql writes it for a new file (the columns at the end of the table).
+VERSION_3_STATEMENTS = (
+    "ALTER TABLE timeline_entries ADD COLUMN interlocutor TEXT CHECK (interlocutor IS NULL OR"
+    " (interlocutor IN ('enseignant', 'equipe', 'famille') AND sub_kind = 'entretien_explicitation'))",
+    "ALTER TABLE timeline_entries ADD COLUMN follow_up TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX audit_by_row ON audit_log (row_id)",
+    "CREATE INDEX audit_deletions ON audit_log (table_name) WHERE action = 'suppression'",
+)
+
+
+def _add_entry_details_and_journal_indexes(connection: sqlite3.Connection) -> None:
+    for statement in VERSION_3_STATEMENTS:
+        connection.execute(statement)
+
+
 # Step from version N to N+1, keyed by N.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_search_index,
+    2: _add_entry_details_and_journal_indexes,
 }
 
 

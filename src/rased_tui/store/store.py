@@ -14,10 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from rased_tui.domain.calendar import case_number, school_year_of, utc_now
-from rased_tui.domain.enums import CaseStatus
+from rased_tui.domain.calendar import PeriodSpan, approximate_periods, case_number, school_year_of, utc_now
+from rased_tui.domain import timeline as timeline_rules
+from rased_tui.domain.enums import AidEndReason, CaseStatus, ClosureOutcome, EntryKind, MeetingKind, SecondResponse
 from rased_tui.domain.filters import CaseFilter, StatusGroup, search_words
 from rased_tui.domain.models import (
     STORED,
@@ -32,10 +33,12 @@ from rased_tui.domain.models import (
     School,
     TimelineEntry,
     fold,
+    french_messages,
 )
 from rased_tui.store import audit
 from rased_tui.store.bulk import FLUSH_EVERY, PendingRows, insert_statement
 from rased_tui.store.errors import StoreError, translate_sqlite_error
+from rased_tui.store.journal import JournalLine, case_journal
 from rased_tui.store.migrations import rebuild_search_index
 from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
 
@@ -62,6 +65,17 @@ def _model_row(model: BaseModel, exclude: set[str] | None = None) -> dict[str, A
 def _audit_view(model: BaseModel, **extra: Any) -> dict[str, Any]:
     """Everything about a record, nested lists included, as the audit log keeps it."""
     return {**model.model_dump(mode="json"), **extra}
+
+
+@dataclass(frozen=True)
+class SharedAction:
+    """One action de formation ciblée, linked from the timelines of the cases it serves."""
+
+    action_id: str
+    first_date: date
+    text: str
+    case_numbers: list[str]
+    school_count: int
 
 
 @dataclass(frozen=True)
@@ -462,14 +476,96 @@ class Store:
     # -- timeline -------------------------------------------------------------------------
 
     def add_entry(self, entry: TimelineEntry) -> TimelineEntry:
-        """Add a step to a case's timeline (schema.sql refuses one dated before the request)."""
+        """Add a step to a case's timeline. Refused: any step on a closed case but its
+        reopening, reopening an open case, a carry-over into another year than the next one
+        (domain/timeline.py), and a step dated before the request (schema.sql). A bulk load
+        (demo, import) records history as it stands and skips the order rules."""
         stamped = entry if entry.created_at else entry.model_copy(update={"created_at": self._now()})
         with self.transaction():
+            if self._pending is None:
+                self._check_order(stamped)
             full = _audit_view(stamped) if self._audit_each_row else None
             self._insert("timeline_entries", _model_row(stamped, {"member_ids"}), audited=full)
-            self._insert_rows("timeline_entry_members", [{"entry_id": stamped.id, "member_id": member_id}
-                                                         for member_id in dict.fromkeys(stamped.member_ids)])
+            self._write_entry_members(stamped)
         return stamped
+
+    def _write_entry_members(self, entry: TimelineEntry) -> None:
+        self._insert_rows("timeline_entry_members", [{"entry_id": entry.id, "member_id": member_id}
+                                                     for member_id in dict.fromkeys(entry.member_ids)])
+
+    def _check_order(self, entry: TimelineEntry) -> None:
+        problem = timeline_rules.refusal(timeline_rules.step_of(entry), self.case_status(entry.case_id))
+        if problem:
+            raise StoreError(problem)
+        if entry.kind is EntryKind.REPORT:
+            expected = timeline_rules.carry_over_year(self.case_years(entry.case_id))
+            if entry.to_school_year != expected:
+                raise StoreError(f"Un dossier se reporte sur l'année qui suit sa dernière année : {expected}.")
+
+    def get_entry(self, entry_id: str) -> TimelineEntry | None:
+        row = self._one("SELECT * FROM timeline_entries WHERE id = ?", (entry_id,))
+        if row is None:
+            return None
+        members = [r[0] for r in self._all(
+            "SELECT member_id FROM timeline_entry_members WHERE entry_id = ?", (entry_id,))]
+        return TimelineEntry.model_validate({**dict(row), "member_ids": members}, context=STORED)
+
+    def update_entry(self, entry: TimelineEntry) -> TimelineEntry:
+        """Save a corrected step (its kind and its case stay); the audit log keeps both."""
+        with self.transaction():
+            before = self.get_entry(entry.id)
+            if before is None:
+                raise StoreError("Cette étape n'existe plus.")
+            kept = entry.model_copy(update={"case_id": before.case_id, "kind": before.kind,
+                                            "created_at": before.created_at})
+            columns = _model_row(kept, {"id", "member_ids", "case_id", "kind", "created_at"})
+            self._connection.execute(
+                f"UPDATE timeline_entries SET {', '.join(f'{column} = ?' for column in columns)} WHERE id = ?",
+                (*columns.values(), kept.id))
+            self._connection.execute("DELETE FROM timeline_entry_members WHERE entry_id = ?", (kept.id,))
+            self._write_entry_members(kept)
+            self._audit("modification", "timeline_entries", kept.id, _audit_view(before), _audit_view(kept))
+        return kept
+
+    def delete_entry(self, entry_id: str) -> None:
+        """Remove a step. The step that opened an aid takes the aid and its evaluations with it.
+        Every removed record stays readable in the audit log."""
+        with self.transaction():
+            entry = self.get_entry(entry_id)
+            if entry is None:
+                raise StoreError("Cette étape n'existe plus.")
+            self._connection.execute("DELETE FROM timeline_entries WHERE id = ?", (entry_id,))
+            self._audit("suppression", "timeline_entries", entry_id, _audit_view(entry), None)
+            if entry.sub_kind == SecondResponse.AIDE_SPECIALISEE.value and entry.aid_id:
+                self._delete_aid(entry.aid_id)
+
+    def _delete_aid(self, aid_id: str) -> None:
+        aid = self.get_aid(aid_id)
+        if aid is None:
+            return
+        for evaluation in self.list_evaluations(aid_id):
+            self._delete_evaluation(evaluation, aid.case_id)
+        self._connection.execute("DELETE FROM aids WHERE id = ?", (aid_id,))
+        self._audit("suppression", "aids", aid_id, _audit_view(aid), None)
+
+    def case_years(self, case_id: str) -> list[str]:
+        """The school years a case shows in: its own and each it was carried into."""
+        return [row[0] for row in self._all(
+            "SELECT school_year FROM case_years WHERE case_id = ? ORDER BY 1", (case_id,))]
+
+    def close_case(self, entry: TimelineEntry, *, end_date_of_aids: bool = True) -> TimelineEntry:
+        """Close a case: the closure entry, and its aids still running end on that day."""
+        if entry.kind is not EntryKind.CLOTURE:
+            raise StoreError("Une clôture est attendue.")
+        reason = timeline_rules.aid_end_reason_at_closure(ClosureOutcome(entry.sub_kind))
+        with self.transaction():
+            saved = self.add_entry(entry)
+            if end_date_of_aids:
+                for aid in self.list_aids(entry.case_id):
+                    if aid.is_open:
+                        self.end_aid(aid.id, max(entry.date, aid.start_date), reason,
+                                     "Fin de l'aide à la clôture du dossier.")
+        return saved
 
     def list_entries(self, case_id: str, *, include_confidential: bool) -> list[TimelineEntry]:
         """A case's timeline, oldest first. Confidential entries (the psychologist's notes)
@@ -500,6 +596,35 @@ class Store:
             self._update("aids", aid.id, {**_model_row(aid, {"id"}), "updated_at": self._now()})
         return aid
 
+    def open_aid(self, aid: Aid, entry: TimelineEntry) -> tuple[Aid, TimelineEntry]:
+        """A specialised aid and the second-intention step that opens it, in one transaction."""
+        linked = entry.model_copy(update={"aid_id": aid.id, "case_id": aid.case_id})
+        with self.transaction():
+            self._check_order(linked)  # before the aid: nothing opens on a closed case
+            saved_aid = self.add_aid(aid)
+            saved_entry = self.add_entry(linked)
+        return saved_aid, saved_entry
+
+    def update_aid_and_entry(self, aid: Aid, entry: TimelineEntry) -> tuple[Aid, TimelineEntry]:
+        """A corrected aid and its opening step, in one transaction."""
+        with self.transaction():
+            return self.update_aid(aid), self.update_entry(entry.model_copy(update={"aid_id": aid.id}))
+
+    def end_aid(self, aid_id: str, end_date: date, reason: AidEndReason, note: str = "") -> Aid:
+        """End an aid on a date, for a reason (a withdrawn consent is dated that day)."""
+        with self.transaction():
+            aid = self.get_aid(aid_id)
+            if aid is None:
+                raise StoreError("Cette aide n'existe plus.")
+            changes: dict[str, Any] = {"end_date": end_date, "end_reason": reason, "end_note": note}
+            if reason is AidEndReason.RETRAIT_CONSENTEMENT:
+                changes["consent_withdrawn_on"] = end_date
+            try:
+                ended = Aid.model_validate({**aid.model_dump(), **changes})
+            except ValidationError as error:
+                raise StoreError(" ".join(french_messages(error, Aid))) from None
+            return self.update_aid(ended)
+
     def get_aid(self, aid_id: str) -> Aid | None:
         row = self._one("SELECT * FROM aids WHERE id = ?", (aid_id,))
         return _from_row(Aid, row) if row else None
@@ -513,9 +638,66 @@ class Store:
             "SELECT * FROM aids WHERE member_id = ? AND end_date IS NULL ORDER BY start_date", (member_id,))]
 
     def add_evaluation(self, evaluation: AidEvaluation) -> AidEvaluation:
+        """Record an evaluation of an aid: once it started with the family's agreement, within
+        its dates (domain/timeline.py). A bulk load records history as it stands."""
         with self.transaction():
-            self._insert("aid_evaluations", {**_model_row(evaluation), "created_at": self._now()})
+            aid = self.get_aid(evaluation.aid_id) if self._pending is None else None
+            if aid is not None:
+                self._check_evaluation(aid, evaluation)
+            row = {**_model_row(evaluation), "created_at": self._now()}
+            self._insert("aid_evaluations", row, audited={**row, "case_id": aid.case_id} if aid else None)
         return evaluation
+
+    def _check_evaluation(self, aid: Aid, evaluation: AidEvaluation) -> None:
+        problem = timeline_rules.evaluation_problem(aid, evaluation.date)
+        if problem:
+            raise StoreError(problem)
+        if not self.case_status(aid.case_id).is_open:
+            raise StoreError(timeline_rules.CLOSED_MESSAGE)
+
+    def get_evaluation(self, evaluation_id: str) -> AidEvaluation | None:
+        row = self._one("SELECT id, aid_id, date, phase, observations, score FROM aid_evaluations WHERE id = ?",
+                        (evaluation_id,))
+        return AidEvaluation.model_validate(dict(row), context=STORED) if row else None
+
+    def update_evaluation(self, evaluation: AidEvaluation) -> AidEvaluation:
+        with self.transaction():
+            before = self.get_evaluation(evaluation.id)
+            if before is None:
+                raise StoreError("Cette évaluation n'existe plus.")
+            aid = self.get_aid(before.aid_id)
+            kept = evaluation.model_copy(update={"aid_id": before.aid_id})
+            problem = timeline_rules.evaluation_problem(aid, kept.date)
+            if problem:
+                raise StoreError(problem)
+            columns = _model_row(kept, {"id", "aid_id"})
+            self._connection.execute(
+                f"UPDATE aid_evaluations SET {', '.join(f'{column} = ?' for column in columns)} WHERE id = ?",
+                (*columns.values(), kept.id))
+            self._audit("modification", "aid_evaluations", kept.id, _audit_view(before, case_id=aid.case_id),
+                        _audit_view(kept, case_id=aid.case_id))
+        return kept
+
+    def delete_evaluation(self, evaluation_id: str) -> None:
+        with self.transaction():
+            evaluation = self.get_evaluation(evaluation_id)
+            if evaluation is None:
+                raise StoreError("Cette évaluation n'existe plus.")
+            self._delete_evaluation(evaluation, self.get_aid(evaluation.aid_id).case_id)
+
+    def _delete_evaluation(self, evaluation: AidEvaluation, case_id: str) -> None:
+        self._connection.execute("DELETE FROM aid_evaluations WHERE id = ?", (evaluation.id,))
+        self._audit("suppression", "aid_evaluations", evaluation.id, _audit_view(evaluation, case_id=case_id), None)
+
+    def case_evaluations(self, case_id: str) -> dict[str, list[AidEvaluation]]:
+        """The evaluations of each aid of a case, oldest first, by aid id."""
+        rows = self._all(
+            "SELECT v.id, v.aid_id, v.date, v.phase, v.observations, v.score FROM aid_evaluations v"
+            " JOIN aids a ON a.id = v.aid_id WHERE a.case_id = ? ORDER BY v.date, v.created_at", (case_id,))
+        evaluations: dict[str, list[AidEvaluation]] = {}
+        for row in rows:
+            evaluations.setdefault(row["aid_id"], []).append(AidEvaluation.model_validate(dict(row), context=STORED))
+        return evaluations
 
     def list_evaluations(self, aid_id: str) -> list[AidEvaluation]:
         rows = self._all("SELECT id, aid_id, date, phase, observations, score FROM aid_evaluations"
@@ -541,6 +723,52 @@ class Store:
     def list_meetings(self, school_year: str) -> list[Meeting]:
         rows = self._all("SELECT * FROM meetings WHERE school_year = ? ORDER BY date", (school_year,))
         return [Meeting.model_validate(dict(row), context=STORED) for row in rows]
+
+    def get_meeting(self, meeting_id: str) -> Meeting | None:
+        row = self._one("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
+        return Meeting.model_validate(dict(row), context=STORED) if row else None
+
+    def meeting_for(self, school_year: str, kind: MeetingKind, *, period_number: int | None,
+                    day: date) -> Meeting:
+        """The meeting an analysis took place in: the période's ordinary meeting, or the
+        urgent meeting of that day — recorded now if it was not yet (dated that day)."""
+        if kind is MeetingKind.ORDINAIRE:
+            row = self._one("SELECT * FROM meetings WHERE school_year = ? AND period_number = ? AND kind = ?",
+                            (school_year, period_number, kind.value))
+        else:
+            row = self._one("SELECT * FROM meetings WHERE date = ? AND kind = ?", (day.isoformat(), kind.value))
+        if row is not None:
+            return Meeting.model_validate(dict(row), context=STORED)
+        return self.add_meeting(Meeting(school_year=school_year, period_number=period_number, date=day, kind=kind))
+
+    def periods_of_year(self, school_year: str) -> list[PeriodSpan]:
+        """The périodes of a school year: those recorded, else the usual split."""
+        recorded = self.list_periods(school_year)
+        if recorded:
+            return [PeriodSpan(school_year, p.number, p.start_date, p.end_date) for p in recorded]
+        return approximate_periods(school_year)
+
+    def case_journal(self, case_id: str) -> list[JournalLine]:
+        """Who added, changed or removed what in a case, and when (from the audit log)."""
+        try:
+            return case_journal(self._connection, case_id)
+        except sqlite3.Error as error:
+            raise translate_sqlite_error(error) from None
+
+    # -- shared actions (formation ciblée) --------------------------------------------------
+
+    def shared_actions(self) -> list[SharedAction]:
+        """The actions de formation ciblée, newest first, with the cases each one serves."""
+        rows = self._all(
+            """SELECT e.action_id, min(e.date) AS first_date,
+                      (SELECT f.text FROM timeline_entries f WHERE f.action_id = e.action_id
+                        ORDER BY f.date, f.created_at LIMIT 1) AS text,
+                      group_concat(DISTINCT c.number) AS numbers,
+                      count(DISTINCT c.school_id) AS schools
+                 FROM timeline_entries e JOIN cases c ON c.id = e.case_id
+                WHERE e.action_id IS NOT NULL GROUP BY e.action_id ORDER BY first_date DESC""")
+        return [SharedAction(row["action_id"], date.fromisoformat(row["first_date"]), row["text"] or "",
+                             sorted(row["numbers"].split(",")), row["schools"]) for row in rows]
 
     # -- warnings -------------------------------------------------------------------------
 

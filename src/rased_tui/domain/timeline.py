@@ -1,0 +1,191 @@
+"""The order of a case's timeline: the steps a person can take, the one that makes sense next,
+the warnings when a step is skipped, and the refusals that do not depend on a form.
+
+The screen proposes, it does not impose: a team may close a request right after the analysis,
+or record an observation before the analysis was written up. Only what would make the record
+false is refused: any new step on a closed case (reopen it first), reopening an open case,
+carrying a closed case into the next year, a step dated before the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rased_tui.domain.calendar import format_french_date, next_school_year
+from rased_tui.domain.enums import (
+    AidEndReason,
+    CaseStatus,
+    ClosureOutcome,
+    EntryKind,
+    EvaluationPhase,
+    LabelledEnum,
+    SecondResponse,
+)
+from rased_tui.domain.french import count
+from rased_tui.domain.models import Aid, AidEvaluation, TimelineEntry
+from rased_tui.domain.status import timeline_order
+
+
+class Step(LabelledEnum):
+    """What can be added to a case, each with its own form on the case screen."""
+
+    ANALYSE = "analyse", "Première analyse"
+    PREMIERE_INTENTION = "premiere_intention", "Réponse de 1re intention"
+    AIDE = "aide", "Aide spécialisée du RASED (E, G, psy)"
+    AUTRE_REPONSE = "autre_reponse", "Autre réponse de 2de intention"
+    ORIENTATION = "orientation", "Orientation vers un partenaire"
+    EVALUATION = "evaluation", "Évaluation d'une aide"
+    FIN_AIDE = "fin_aide", "Fin d'une aide"
+    BILAN = "bilan", "Bilan"
+    CLOTURE = "cloture", "Clôture"
+    REOUVERTURE = "reouverture", "Réouverture"
+    REPORT = "report", "Report sur l'année suivante"
+    NOTE = "note", "Note de suivi"
+
+
+# The timeline entry each step writes (evaluations and aid endings write none).
+STEP_ENTRY_KIND = {
+    Step.ANALYSE: EntryKind.ANALYSE,
+    Step.PREMIERE_INTENTION: EntryKind.PREMIERE_INTENTION,
+    Step.AIDE: EntryKind.SECONDE_INTENTION,
+    Step.AUTRE_REPONSE: EntryKind.SECONDE_INTENTION,
+    Step.ORIENTATION: EntryKind.SECONDE_INTENTION,
+    Step.BILAN: EntryKind.BILAN,
+    Step.CLOTURE: EntryKind.CLOTURE,
+    Step.REOUVERTURE: EntryKind.REOUVERTURE,
+    Step.REPORT: EntryKind.REPORT,
+    Step.NOTE: EntryKind.NOTE,
+}
+
+# The second-intention responses that the form "autre réponse" offers.
+OTHER_RESPONSES = (
+    SecondResponse.ACCOMPAGNEMENT_PROFESSIONNEL,
+    SecondResponse.MUTUALISATION,
+    SecondResponse.OBSERVATION_DISPOSITIF,
+    SecondResponse.FORMATION_CIBLEE,
+)
+
+# When a case closes, its aids still running end on the same day, for this reason.
+AID_END_AT_CLOSURE = {
+    ClosureOutcome.OBJECTIFS_ATTEINTS: AidEndReason.OBJECTIFS_ATTEINTS,
+    ClosureOutcome.RELAIS_ENSEIGNANT: AidEndReason.RELAIS_ENSEIGNANT,
+    ClosureOutcome.ORIENTATION_PARTENAIRE: AidEndReason.ORIENTATION,
+    ClosureOutcome.DEPART_ECOLE: AidEndReason.DEPART_ECOLE,
+}
+
+CLOSED_MESSAGE = "Le dossier est clôturé : rouvrez-le d'abord (r) pour y ajouter une étape."
+
+
+def step_of(entry: TimelineEntry) -> Step:
+    """The step (hence the form) that wrote a timeline entry."""
+    if entry.kind is EntryKind.SECONDE_INTENTION:
+        if entry.sub_kind == SecondResponse.AIDE_SPECIALISEE.value:
+            return Step.AIDE
+        if entry.sub_kind == SecondResponse.ORIENTATION_PARTENAIRE.value:
+            return Step.ORIENTATION
+        return Step.AUTRE_REPONSE
+    return next(step for step, kind in STEP_ENTRY_KIND.items() if kind is entry.kind)
+
+
+def current_episode(entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
+    """The entries since the last reopening (all of them when the case was never reopened)."""
+    timeline = sorted(entries, key=timeline_order)
+    reopenings = [index for index, entry in enumerate(timeline) if entry.kind is EntryKind.REOUVERTURE]
+    return timeline[reopenings[-1] + 1:] if reopenings else timeline
+
+
+def refusal(step: Step, status: CaseStatus) -> str | None:
+    """Why this step cannot be added to a case in this status (None: it can)."""
+    if step is Step.REOUVERTURE:
+        return None if not status.is_open else "Le dossier est ouvert : il n'y a rien à rouvrir."
+    if not status.is_open:
+        return CLOSED_MESSAGE
+    return None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    step: Step
+    reason: str
+
+
+def suggest_next_step(status: CaseStatus, entries: Sequence[TimelineEntry], aids: Sequence[Aid],
+                      evaluations: dict[str, list[AidEvaluation]]) -> Suggestion:
+    """The step that makes sense next, and why, in French."""
+    if not status.is_open:
+        return Suggestion(Step.REOUVERTURE, "le dossier est clôturé ; une nouvelle demande le rouvre")
+    if status in (CaseStatus.RECUE, CaseStatus.ROUVERTE):
+        return Suggestion(Step.ANALYSE, "toute demande reçoit une première analyse de l'équipe restreinte")
+    if status is CaseStatus.EN_ANALYSE:
+        return Suggestion(Step.PREMIERE_INTENTION, "prendre contact avec le demandeur")
+    if status is CaseStatus.PREMIERE_INTENTION:
+        return Suggestion(Step.AIDE, "choisir une réponse de seconde intention (aide, accompagnement, "
+                                     "orientation)")
+    if status is CaseStatus.BILAN:
+        return Suggestion(Step.CLOTURE, "le bilan est fait")
+    running = [aid for aid in aids if aid.is_open]
+    for aid in running:
+        phases = {evaluation.phase for evaluation in evaluations.get(aid.id, [])}
+        if aid.consent_status.value == "donne" and EvaluationPhase.DEBUT not in phases:
+            return Suggestion(Step.EVALUATION, f"évaluer le point de départ de l'aide {aid.kind.value}")
+    for aid in running:
+        phases = {evaluation.phase for evaluation in evaluations.get(aid.id, [])}
+        if EvaluationPhase.FIN in phases:
+            return Suggestion(Step.FIN_AIDE, f"l'évaluation de fin de l'aide {aid.kind.value} est faite")
+    if running:
+        return Suggestion(Step.EVALUATION, f"{count(len(running), 'aide')} en cours : évaluer les progrès")
+    return Suggestion(Step.BILAN, "la réponse de seconde intention est en place : en faire le bilan")
+
+
+def skipped_steps(step: Step, entries: Sequence[TimelineEntry], aids: Sequence[Aid]) -> list[str]:
+    """Warnings (never refusals) when a step comes before the ones that usually precede it."""
+    episode = current_episode(entries)
+    reached = {entry.kind for entry in episode}
+    warnings = []
+    needs_analysis = step in (Step.PREMIERE_INTENTION, Step.AIDE, Step.AUTRE_REPONSE, Step.ORIENTATION,
+                              Step.BILAN, Step.CLOTURE)
+    if needs_analysis and EntryKind.ANALYSE not in reached:
+        warnings.append("Aucune première analyse n'est enregistrée : toute demande est d'abord analysée "
+                        "par l'équipe restreinte.")
+    if step in (Step.AIDE, Step.AUTRE_REPONSE, Step.ORIENTATION) and EntryKind.PREMIERE_INTENTION not in reached:
+        warnings.append("Aucune réponse de première intention (prise de contact, observation, entretien) "
+                        "n'est enregistrée.")
+    if step is Step.BILAN and EntryKind.SECONDE_INTENTION not in reached:
+        warnings.append("Aucune réponse de seconde intention n'est enregistrée : de quoi ce bilan rend-il "
+                        "compte ?")
+    running = [aid for aid in aids if aid.is_open]
+    if step is Step.CLOTURE and running:
+        warnings.append(f"{count(len(running), 'aide')} en cours : elle{'s' if len(running) > 1 else ''} "
+                        "prendr" + ("ont" if len(running) > 1 else "a") + " fin à la date de la clôture.")
+    return warnings
+
+
+def date_problem(day: date | None, request_sent: date) -> str | None:
+    """A step dated before the request is refused (the future is refused by the models)."""
+    if day is not None and day < request_sent:
+        return f"Cette étape est datée d'avant l'envoi de la demande ({format_french_date(request_sent)})."
+    return None
+
+
+def carry_over_year(case_years: Sequence[str]) -> str:
+    """The school year a case is carried into: the one after the last year it shows in."""
+    return next_school_year(max(case_years))
+
+
+def evaluation_problem(aid: Aid, day: date | None) -> str | None:
+    """An aid is evaluated once started with the family's agreement, within its dates."""
+    if aid.consent_status.value != "donne":
+        return "Cette aide n'a pas commencé : l'accord de la famille n'est pas donné."
+    if day is None:
+        return None
+    if day < aid.start_date:
+        return f"L'évaluation précède le début de l'aide ({format_french_date(aid.start_date)})."
+    if aid.end_date is not None and day > aid.end_date:
+        return f"L'évaluation suit la fin de l'aide ({format_french_date(aid.end_date)})."
+    return None
+
+
+def aid_end_reason_at_closure(outcome: ClosureOutcome) -> AidEndReason:
+    return AID_END_AT_CLOSURE.get(outcome, AidEndReason.AUTRE)
