@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 
 from textual.widgets import Static
 
 import pytest
-from textual.widgets import Checkbox, DataTable, Input, Markdown, Select
+from textual.widgets import Checkbox, DataTable, Input, Select
 
 from rased_tui.app import RasedApp
 from rased_tui.domain.filters import CaseFilter, StatusGroup
 from rased_tui.domain.models import fold
-from rased_tui.screens.case_summary import CaseSummaryScreen
+from rased_tui.screens.case import CaseScreen
 from rased_tui.screens.cases import CasesScreen
 from rased_tui.screens.filters import FiltersScreen
 from rased_tui.screens.help import HelpScreen
@@ -116,9 +115,8 @@ async def test_enter_opens_the_case(demo_store):
         first = table_numbers(app)[0]
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, CaseSummaryScreen)
-        markdown = app.screen.query_one("#summary-text", Markdown)
-        assert f"Dossier {first}" in markdown.source
+        assert isinstance(app.screen, CaseScreen)
+        assert f"Dossier {first}" in str(app.screen.query_one("#case-heading").render())
         await pilot.press("escape")
         assert isinstance(app.screen, CasesScreen)
 
@@ -255,7 +253,7 @@ async def test_n_records_a_request_that_lands_at_the_top_then_e_edits_it(demo_st
         fill_pupil_request(app.screen, school, last_name="Quémeneur", first_name="Zélie")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert isinstance(app.screen, CaseSummaryScreen)  # the new case opens
+        assert isinstance(app.screen, CaseScreen)  # the new case opens
         await pilot.press("escape")
         await pilot.pause()
         first = app.screen.query_one(DataTable).get_row_at(0)
@@ -339,9 +337,10 @@ async def test_confidential_notes_are_hidden_in_read_only_review(demo_store):
     async def summary_source(store) -> str:
         app = RasedApp(store)
         async with app.run_test(size=(120, 40)) as pilot:
-            app.push_screen(CaseSummaryScreen(case_id))
+            app.push_screen(CaseScreen(case_id))
             await pilot.pause()
-            return app.screen.query_one("#summary-text", Markdown).source
+            table = app.screen.query_one("#timeline", DataTable)
+            return "\n".join(" ".join(map(str, table.get_row_at(i))) for i in range(table.row_count))
 
     assert "confidentiel" in await summary_source(demo_store)
     with Store.open(demo_store.path, read_only=True) as reader:
@@ -358,7 +357,7 @@ async def test_e_on_an_open_case_edits_its_request(demo_store):
         number = table_numbers(app)[0]
         await pilot.press("enter")
         await pilot.pause()
-        await pilot.press("e")
+        await pilot.press("home", "e")  # the first line of the timeline is the request
         await pilot.pause()
         assert isinstance(app.screen, IntakeScreen)
         assert app.screen.query_one("#last-name", Input).value == demo_store.get_case_by_number(number).pupil.last_name
@@ -380,6 +379,6 @@ async def test_the_palette_does_not_stack_a_form_on_an_unsaved_one(demo_store):
 
 
 def test_text_typed_by_a_person_is_not_read_as_markdown():
-    from rased_tui.screens.case_summary import md
+    from rased_tui.screens.case import md
 
     assert md("# titre *gras* [lien](x) - tiret") == r"\# titre \*gras\* \[lien\]\(x\) \- tiret"

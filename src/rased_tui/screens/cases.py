@@ -169,13 +169,13 @@ class CasesScreen(Screen[None]):
 
     @on(DataTable.RowSelected)
     def _open_case(self, event: DataTable.RowSelected) -> None:
-        from rased_tui.screens.case_summary import CaseSummaryScreen
+        self.open_case(event.row_key.value)
 
-        self.app.push_screen(CaseSummaryScreen(event.row_key.value), self._after_summary)
+    def open_case(self, case_id: str) -> None:
+        """The case screen; back on the list, the rows are read again (statuses follow)."""
+        from rased_tui.screens.case import CaseScreen
 
-    def _after_summary(self, wanted: str | None) -> None:
-        if wanted == "edit":  # `e` pressed on the summary
-            self.action_edit_request()
+        self.app.push_screen(CaseScreen(case_id), lambda _: self.reload(select_case_id=case_id))
 
     def action_new_request(self) -> None:
         from rased_tui.screens.intake import IntakeScreen
@@ -205,9 +205,7 @@ class CasesScreen(Screen[None]):
             self.query_one("#cases-search", Input).value = ""
             self.case_filter = CaseFilter(school_year=saved.school_year or self.case_filter.school_year)
             self.reload(select_case_id=saved.id)
-        from rased_tui.screens.case_summary import CaseSummaryScreen
-
-        self.app.push_screen(CaseSummaryScreen(saved.id), self._after_summary)
+        self.open_case(saved.id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In read-only mode the editing keys are hidden (and do nothing)."""

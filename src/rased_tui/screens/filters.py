@@ -15,6 +15,7 @@ from textual.widgets import Button, Checkbox, Label, Select
 from rased_tui.domain.calendar import school_year_of, today
 from rased_tui.domain.enums import Motif
 from rased_tui.domain.filters import CaseFilter, StatusGroup
+from rased_tui.widgets.toggles import TickBox
 
 
 class FiltersScreen(ModalScreen[CaseFilter | None]):
@@ -57,7 +58,7 @@ la demande) et, au besoin, les seules demandes urgentes. `ctrl+s` applique, `éc
             yield Label("Motif")
             yield Select([(motif.label, motif) for motif in Motif], value=self.current.motif or Select.NULL,
                          prompt="Tous les motifs", compact=True, id="filter-motif")
-            yield Checkbox("Urgents seulement", value=self.current.urgent_only, compact=True, id="filter-urgent")
+            yield TickBox("Urgents seulement", value=self.current.urgent_only, compact=True, id="filter-urgent")
             with Horizontal(id="filters-buttons"):
                 yield Button("Appliquer", variant="primary", id="filters-apply")
                 yield Button("Annuler", id="filters-cancel")

@@ -24,7 +24,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
@@ -32,7 +31,6 @@ from textual.widgets import (
     Header,
     Input,
     Label,
-    RadioButton,
     RadioSet,
     Select,
     SelectionList,
@@ -54,6 +52,8 @@ from rased_tui.domain.models import (
 )
 from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.store import Store, StoreError
+from rased_tui.widgets.toggles import CheckList, RadioChoice, TickBox
+from rased_tui.widgets.form import choice, date_input, field_row, text_input
 
 T = TypeVar("T")
 
@@ -92,28 +92,6 @@ CASE_ERROR_IDS = {
 PUPIL_FIELD_IDS = {"last_name": "last-name", "first_name": "first-name", "birth_date": "birth-date"}
 
 _NAME = TypeAdapter(Name)
-
-
-def _field(label: str, widget: Widget, *extra: Widget) -> Vertical:
-    """One line of the form: its label, its widget, and under them the place of its error."""
-    return Vertical(
-        Horizontal(Label(label, classes="field-label"), widget, *extra, classes="field-line"),
-        Label("", id=f"{widget.id}-error", classes="error"),
-        id=f"{widget.id}-row",
-        classes="field",
-    )
-
-
-def _input(widget_id: str, value: str, max_length: int = 0, placeholder: str = "") -> Input:
-    return Input(value, placeholder=placeholder, id=widget_id, max_length=max_length, compact=True)
-
-
-def _date_input(widget_id: str, value: str) -> Input:
-    return _input(widget_id, value, max_length=10, placeholder="JJ/MM/AAAA")
-
-
-def _select(widget_id: str, options: list[tuple[str, Any]], value: Any) -> Select:
-    return Select(options, prompt="Choisir…", id=widget_id, value=value, compact=True)
 
 
 def _yes_no(widget_id: str, value: bool | None) -> Select:
@@ -264,66 +242,66 @@ TPS) est signalée sans bloquer.
             yield Static("", id="form-errors", classes="error", markup=False)
 
             yield Static("Demande", classes="section")
-            yield _field("Date d'envoi", _date_input("sent", sent))
-            yield _field("Date de réception", _date_input("received", received))
-            yield _field(
+            yield field_row("Date d'envoi", date_input("sent", sent))
+            yield field_row("Date de réception", date_input("received", received))
+            yield field_row(
                 "École",
                 Select(school_options, prompt="Choisir l'école…", compact=True, id="school", value=school_id),
                 Button("+ École", id="add-school", compact=True, tooltip="Ajouter une école (ctrl+n)"),
             )
-            yield _field("Demandeur", _select("requester", [(item.label, item) for item in Requester],
+            yield field_row("Demandeur", choice("requester", [(item.label, item) for item in Requester],
                                               case.requester if case else Select.NULL))
-            yield _field("Précision (demandeur)", _input("requester-detail", case.requester_detail if case else ""))
-            yield _field("Urgence", Checkbox("Demande urgente", case.urgent if case else False, compact=True,
+            yield field_row("Précision (demandeur)", text_input("requester-detail", case.requester_detail if case else ""))
+            yield field_row("Urgence", TickBox("Demande urgente", case.urgent if case else False, compact=True,
                                              id="urgent"))
 
             yield Static("Objet de la demande", classes="section")
             with RadioSet(id="subject-kind", compact=True):
                 for item, (button_id, label) in KIND_BUTTONS.items():
-                    yield RadioButton(label, item is kind, id=button_id)
+                    yield RadioChoice(label, item is kind, id=button_id)
 
             with Vertical(id="pupil-fields"):
-                yield _field("Nom de l'élève", _input("last-name", pupil.last_name if pupil else "", MAX_NAME_LENGTH))
-                yield _field("Prénom", _input("first-name", pupil.first_name if pupil else "", MAX_NAME_LENGTH))
-                yield _field("Date de naissance",
-                             _date_input("birth-date", format_french_date(pupil.birth_date) if pupil else ""))
+                yield field_row("Nom de l'élève", text_input("last-name", pupil.last_name if pupil else "", MAX_NAME_LENGTH))
+                yield field_row("Prénom", text_input("first-name", pupil.first_name if pupil else "", MAX_NAME_LENGTH))
+                yield field_row("Date de naissance",
+                             date_input("birth-date", format_french_date(pupil.birth_date) if pupil else ""))
                 yield Static("", id="pupil-status")
-                yield _field("Niveau de classe", _select("level", [(level.label, level) for level in ClassLevel],
+                yield field_row("Niveau de classe", choice("level", [(level.label, level) for level in ClassLevel],
                                                          levels[0] if pupil_case and levels else Select.NULL))
                 yield Static("", id="level-warning", markup=False)
-                yield _field(
+                yield field_row(
                     "Dispositif",
                     Select([("Aucun", NO_DISPOSITIF)] + [(item.label, item.value) for item in Dispositif],
                            allow_blank=False, compact=True, id="dispositif",
                            value=case.dispositif.value if case and case.dispositif else NO_DISPOSITIF),
                 )
-                yield _field("Enseignant·e", _input("pupil-teacher", case.teacher_name if case and pupil_case else ""))
-                yield _field("Situation de handicap", _yes_no("handicap", case.handicap if case else None))
-                yield _field("Présence d'un AESH/AVS", _yes_no("aesh", case.aesh if case else None))
+                yield field_row("Enseignant·e", text_input("pupil-teacher", case.teacher_name if case and pupil_case else ""))
+                yield field_row("Situation de handicap", _yes_no("handicap", case.handicap if case else None))
+                yield field_row("Présence d'un AESH/AVS", _yes_no("aesh", case.aesh if case else None))
 
             with Vertical(id="group-fields"):
-                yield _field("Nom de l'enseignant·e",
-                             _input("teacher-name", case.teacher_name if case and not pupil_case else ""))
-                yield _field("Référence de l'équipe", _input("team-reference", case.team_reference if case else "",
+                yield field_row("Nom de l'enseignant·e",
+                             text_input("teacher-name", case.teacher_name if case and not pupil_case else ""))
+                yield field_row("Référence de l'équipe", text_input("team-reference", case.team_reference if case else "",
                                                              placeholder="ex. : équipe du cycle 2"))
-                yield _field("Niveau(x) de classe", SelectionList[ClassLevel](
+                yield field_row("Niveau(x) de classe", CheckList[ClassLevel](
                     *[Selection(level.label, level, not pupil_case and level in levels) for level in ClassLevel],
                     compact=True, id="levels"))
 
             yield Static("Motifs et difficultés", classes="section")
-            yield _field("Motifs", SelectionList[Motif](*[Selection(m.label, m) for m in Motif], compact=True,
+            yield field_row("Motifs", CheckList[Motif](*[Selection(m.label, m) for m in Motif], compact=True,
                                                         id="motifs"))
             yield Static("", id="main-motif", markup=False)
-            yield _field("Autre motif", _input("other-motif", case.other_motif if case else ""))
-            yield _field("Difficultés rencontrées", TextArea(
+            yield field_row("Autre motif", text_input("other-motif", case.other_motif if case else ""))
+            yield field_row("Difficultés rencontrées", TextArea(
                 case.description if case else "", compact=True, id="description", soft_wrap=True,
                 tab_behavior="focus", placeholder="Description factuelle succincte"))
             done = [item.action for item in case.prior_actions] if case else []
-            yield _field("Actions déjà menées", SelectionList[PriorAction](
+            yield field_row("Actions déjà menées", CheckList[PriorAction](
                 *[Selection(action.label, action, action in done) for action in PriorAction],
                 compact=True, id="prior-actions"))
-            yield _field("Autre action", _input("prior-detail", other_detail))
-            yield _field("Parents informés le", _date_input(
+            yield field_row("Autre action", text_input("prior-detail", other_detail))
+            yield field_row("Parents informés le", date_input(
                 "parents-informed", format_french_date(case.parents_informed_on) if case else ""))
         yield Footer()
 

@@ -1,1 +1,1 @@
-"""Widgets shared by several screens."""
+"""Widgets and small builders shared by several screens."""

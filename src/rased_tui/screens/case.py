@@ -1,0 +1,573 @@
+"""The case screen (`enter` on the list): the request, the aids and the timeline of one case.
+
+At the top, the request in one line (`d` folds it open), the aids with their progression at a
+glance, and the step that makes sense next. Below, the timeline, oldest first: the request,
+each step with its date, members and text, each evaluation of an aid and each end of an aid.
+Each step is one key away (see HELP) or chosen from a menu (`+`); `e` edits and `suppr`
+deletes the line under the cursor (the request itself is edited, never deleted); `j` shows
+the case's journal. In read-only mode every editing key is hidden and confidential notes too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Collapsible, DataTable, Footer, Header, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rased_tui.domain.calendar import format_french_date, today
+from rased_tui.domain.enums import (
+    AidKind,
+    ClosureOutcome,
+    ConsentStatus,
+    EntryKind,
+    FirstResponse,
+    Partner,
+    SecondResponse,
+    SubjectKind,
+)
+from rased_tui.domain.french import count
+from rased_tui.domain.models import Aid, AidEvaluation, Case, TimelineEntry
+from rased_tui.domain.timeline import Step, refusal, step_of, suggest_next_step
+from rased_tui.screens.confirm import ConfirmDialog
+from rased_tui.screens.steps import AidForm, CaseContext, EndAidForm, EntryForm, EvaluationForm
+from rased_tui.store import StoreError
+
+# The key of each step on the case screen.
+STEP_KEYS = {
+    Step.ANALYSE: "a", Step.PREMIERE_INTENTION: "p", Step.AIDE: "s", Step.AUTRE_REPONSE: "m",
+    Step.ORIENTATION: "o", Step.EVALUATION: "v", Step.FIN_AIDE: "f", Step.BILAN: "b", Step.CLOTURE: "c",
+    Step.REOUVERTURE: "r", Step.REPORT: "y", Step.NOTE: "t",
+}
+EDITING_ACTIONS = {"step", "steps_menu", "edit", "delete"}
+REQUEST_ROW = "request"
+SUB_KIND_LABELS = {kind: {member.value: member.label for member in enum}
+                   for kind, enum in ((EntryKind.PREMIERE_INTENTION, FirstResponse),
+                                      (EntryKind.SECONDE_INTENTION, SecondResponse),
+                                      (EntryKind.CLOTURE, ClosureOutcome))}
+SHORT_KIND = {
+    EntryKind.ANALYSE: "Analyse", EntryKind.PREMIERE_INTENTION: "1re intention",
+    EntryKind.SECONDE_INTENTION: "2de intention", EntryKind.BILAN: "Bilan", EntryKind.CLOTURE: "Clôture",
+    EntryKind.REOUVERTURE: "Réouverture", EntryKind.REPORT: "Report", EntryKind.NOTE: "Note",
+}
+COLUMNS = (("Date", 10), ("Étape", 13), ("Détail", 30), ("Membres", 18), ("Texte", 60))
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+# -- texts ------------------------------------------------------------------------------------
+
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~")
+
+
+def md(text: str) -> str:
+    """A text typed by a person, shown as it is: every Markdown sign escaped."""
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in str(text))
+
+
+def request_markdown(case: Case, school_name: str) -> str:
+    """The request as annexe 1 lays it out, one line per field."""
+    fields = []
+    if case.subject_kind is SubjectKind.ELEVE and case.pupil is not None:
+        fields.append(("Élève", f"{case.pupil.full_name}, né·e le {format_french_date(case.pupil.birth_date)}"))
+        extras = [label for flag, label in ((case.handicap, "situation de handicap"), (case.aesh, "AESH/AVS")) if flag]
+        if case.dispositif:
+            extras.append(case.dispositif.label)
+        if extras:
+            fields.append(("Particularités", ", ".join(extras)))
+    else:
+        fields.append(("Objet", f"{case.subject_kind.label} — {case.subject_label}"))
+    motifs = ", ".join(motif.label for motif in case.motifs) + (f" ({case.other_motif})" if case.other_motif else "")
+    fields += [
+        ("Niveau", "-".join(level.value for level in case.levels) or "—"),
+        ("Enseignant·e", case.teacher_name or "—"),
+        ("École", school_name),
+        ("Demandeur", case.requester.label + (f" ({case.requester_detail})" if case.requester_detail else "")),
+        ("Envoyée le", format_french_date(case.date_sent)),
+        ("Reçue le", format_french_date(case.date_received) or "—"),
+        ("Urgente", "oui" if case.urgent else "non"),
+        ("Motifs", motifs),
+    ]
+    if case.prior_actions:
+        fields.append(("Actions déjà menées", ", ".join(
+            item.action.label + (f" ({item.detail})" if item.detail else "") for item in case.prior_actions)))
+    if case.parents_informed_on:
+        fields.append(("Parents informés le", format_french_date(case.parents_informed_on)))
+    lines = [f"- **{label}** : {md(value)}" for label, value in fields]
+    description = "  \n".join(md(line) for line in case.description.splitlines())
+    lines += ["", "**Difficultés rencontrées** (description factuelle) :", "", description]
+    return "\n".join(lines)
+
+
+def progression(evaluations: list[AidEvaluation]) -> str:
+    """The scores of an aid's evaluations, readable at a glance: '3 → 5 → 8 ▃▅█'."""
+    scores = [evaluation.score for evaluation in evaluations if evaluation.score is not None]
+    if not scores:
+        return "pas encore évaluée" if not evaluations else count(len(evaluations), "évaluation")
+    marks = "".join(SPARK[round(score * (len(SPARK) - 1) / 10)] for score in scores)
+    return f"{' → '.join(f'{score}/10' for score in scores)}  {marks}"
+
+
+def aid_line(aid: Aid, context: CaseContext, evaluations: list[AidEvaluation]) -> str:
+    giver = context.member(aid.member_id)
+    parts = [f"Aide {aid.kind.value}", giver.full_name if giver else "?", aid.modality.label.lower()]
+    if aid.sessions_per_week:
+        parts.append(f"{aid.sessions_per_week:g}/sem.".replace(".", ","))
+    if aid.consent_status is not ConsentStatus.DONNE:
+        parts.append(f"accord {aid.consent_status.label.lower()} — non commencée")
+    elif aid.is_open:
+        weeks = max(0, (today() - aid.start_date).days // 7)
+        planned = f" sur {aid.expected_weeks}" if aid.expected_weeks else ""
+        parts.append(f"depuis le {format_french_date(aid.start_date)} ({weeks} sem.{planned})")
+    else:
+        parts.append(f"{format_french_date(aid.start_date)} → {format_french_date(aid.end_date)} "
+                     f"({aid.end_reason.label.lower()})")
+    label = "estime de soi" if aid.kind is AidKind.PSY else "progrès"
+    parts.append(f"{label} : {progression(evaluations)}")
+    return " · ".join(parts)
+
+
+# -- the rows of the timeline ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineRow:
+    key: str  # 'request', 'entry:<id>', 'evaluation:<id>', 'aidend:<id>'
+    day: date
+    rank: tuple  # order among the rows of the same day
+    cells: tuple[str, str, str, str, str]
+    full_text: str  # what `enter` shows
+
+
+def timeline_rows(context: CaseContext, meetings: dict[str, str]) -> list[TimelineRow]:
+    """Every line of the timeline, oldest first."""
+    case = context.case
+    names = {member.id: member.last_name for member in context.members}
+    rows = [TimelineRow(REQUEST_ROW, case.date_sent, (0,), (
+        format_french_date(case.date_sent), "Demande", case.requester.label + (" — urgente" if case.urgent else ""),
+        "", _first_line(case.description)), case.description)]
+    aids = {aid.id: aid for aid in context.aids}
+    for entry in context.entries:
+        detail = _entry_detail(entry, aids, meetings)
+        who = ", ".join(names.get(member_id, "?") for member_id in entry.member_ids)
+        text = ("🔒 confidentiel — " if entry.confidential else "") + _first_line(entry.text)
+        if entry.follow_up:
+            text += f" — suivi : {_first_line(entry.follow_up)}"
+        rows.append(TimelineRow(f"entry:{entry.id}", entry.date, (1, entry.created_at or "", entry.id), (
+            format_french_date(entry.date), SHORT_KIND[entry.kind], detail, who, text),
+            entry.text + (f"\n\nSuivi : {entry.follow_up}" if entry.follow_up else "")))
+    for aid in context.aids:
+        giver = names.get(aid.member_id, "?")
+        for evaluation in context.evaluations.get(aid.id, []):
+            score = f" · {evaluation.score}/10" if evaluation.score is not None else ""
+            rows.append(TimelineRow(f"evaluation:{evaluation.id}", evaluation.date, (2, evaluation.id), (
+                format_french_date(evaluation.date), "Évaluation",
+                f"Aide {aid.kind.value} · {evaluation.phase.label.lower()}{score}", giver,
+                _first_line(evaluation.observations)), evaluation.observations))
+        if aid.end_date is not None:
+            rows.append(TimelineRow(f"aidend:{aid.id}", aid.end_date, (3, aid.id), (
+                format_french_date(aid.end_date), "Fin d'aide", f"Aide {aid.kind.value} · {aid.end_reason.label}",
+                giver, _first_line(aid.end_note)), aid.end_note))
+    return sorted(rows, key=lambda row: (row.day, row.rank))
+
+
+def _entry_detail(entry: TimelineEntry, aids: dict[str, Aid], meetings: dict[str, str]) -> str:
+    parts = []
+    sub = SUB_KIND_LABELS.get(entry.kind, {}).get(entry.sub_kind or "")
+    if sub:
+        parts.append(sub)
+    if entry.interlocutor:
+        parts.append(entry.interlocutor.label)
+    if entry.partner:
+        parts.append(Partner(entry.partner).label)
+    if entry.aid_id and entry.aid_id in aids:
+        aid = aids[entry.aid_id]
+        parts.append(f"aide {aid.kind.value}" + ("" if entry.kind is EntryKind.BILAN else f", {aid.modality.label.lower()}"))
+    if entry.meeting_id:
+        parts.append(meetings.get(entry.meeting_id, "réunion"))
+    elif entry.kind is EntryKind.ANALYSE:
+        parts.append("synthèse du RASED")
+    if entry.to_school_year:
+        parts.append(f"vers {entry.to_school_year}")
+    if entry.action_id:
+        parts.append("action partagée")
+    return " · ".join(parts)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().split("\n", 1)[0]
+
+
+# -- dialogs ------------------------------------------------------------------------------------
+
+class StepMenu(ModalScreen[Step | None]):
+    """Every step, the suggested one first; a refused one says why. `enter` or its key picks."""
+
+    BINDINGS = [Binding("escape", "close", "Fermer", id="menu_close")] + [
+        Binding(key, f"pick('{step.value}')", step.label, show=False, id=f"menu_{step.value}")
+        for step, key in STEP_KEYS.items()]
+
+    def __init__(self, context: CaseContext, suggested: Step) -> None:
+        super().__init__()
+        self.context = context
+        self.suggested = suggested
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for step in [self.suggested, *[step for step in STEP_KEYS if step is not self.suggested]]:
+            problem = refusal(step, self.context.status)
+            mark = "  ← suggérée" if step is self.suggested else ""
+            why = f"  ({problem})" if problem else ""
+            options.append(Option(f"{STEP_KEYS[step]}  {step.label}{mark}{why}", id=step.value,
+                                  disabled=problem is not None))
+        with VerticalScroll(id="step-menu"):
+            yield Static("Ajouter une étape", id="step-menu-title")
+            yield OptionList(*options, id="step-menu-options")
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(Step(event.option.id))
+
+    def action_pick(self, code: str) -> None:
+        self.dismiss(Step(code))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class TextDialog(ModalScreen[None]):
+    """A line of the timeline in full (or the journal), to read; `escape` closes."""
+
+    BINDINGS = [Binding("escape", "close", "Fermer", id="text_close"),
+                Binding("enter", "close", "Fermer", show=False, id="text_close_enter")]
+
+    def __init__(self, markdown: str) -> None:
+        super().__init__()
+        self.markdown = markdown
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="text-dialog"):
+            yield Markdown(self.markdown, id="text-dialog-body")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# -- the screen -----------------------------------------------------------------------------------
+
+class CaseScreen(Screen[None]):
+    """One case: the request, the aids, the timeline, and a key for each step."""
+
+    CSS_PATH = "case.tcss"
+    BINDINGS = [
+        Binding("plus", "steps_menu", "Étape", key_display="+", id="case_steps_menu"),
+        Binding("e", "edit", "Modifier", id="case_edit"),
+        Binding("delete", "delete", "Supprimer", key_display="suppr", id="case_delete"),
+        Binding("d", "toggle_request", "Demande", id="case_request"),
+        Binding("j", "journal", "Journal", id="case_journal"),
+        Binding("escape", "back", "Retour", id="case_back"),
+    ] + [Binding(key, f"step('{step.value}')", step.label, show=False, id=f"case_step_{step.value}")
+         for step, key in STEP_KEYS.items()]
+
+    HELP = """\
+**Dossier** — la demande (repliée : `d` la déplie), les aides en cours avec leur progression,
+l'étape suggérée, puis la chronologie, de la plus ancienne à la plus récente.
+
+| Touche | Étape à ajouter |
+|---|---|
+| `+` | menu de toutes les étapes (la suggérée en premier) |
+| `a` | première analyse par l'équipe restreinte |
+| `p` | réponse de 1re intention : prise de contact, observation en classe, entretien d'explicitation |
+| `s` | aide spécialisée du RASED (E, G, psychologique) avec l'accord de la famille |
+| `m` | autre réponse de 2de intention : accompagnement professionnel, mutualisation, observation de dispositifs, formation ciblée |
+| `o` | orientation vers un partenaire (cellule EBEP, équipe TSA, ESMS, soins, CMS) |
+| `v` | évaluation d'une aide (début, intermédiaire, fin) |
+| `f` | fin d'une aide |
+| `b` | bilan |
+| `c` | clôture (les aides en cours prennent fin) |
+| `r` | réouverture d'un dossier clôturé |
+| `y` | report sur l'année scolaire suivante |
+| `t` | note de suivi (confidentielle pour le ou la psychologue) |
+
+| Touche | Action sur la ligne sélectionnée |
+|---|---|
+| `entrée` | lire la ligne en entier (sur la demande : la déplier) |
+| `e` | modifier (la demande, une étape, une évaluation, une fin d'aide) |
+| `suppr` | supprimer, après confirmation (la demande ne se supprime pas) |
+| `j` | journal : qui a modifié quoi et quand |
+| `échap` | revenir à la liste |
+
+Un dossier clôturé n'accepte plus d'étape : rouvrez-le (`r`). Une étape sautée est signalée
+sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles sont masquées.
+"""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.context: CaseContext | None = None
+        self.hidden_confidential = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="case-heading", markup=False)
+        with Collapsible(title="Demande", id="case-request", collapsed=True):
+            yield Markdown("", id="case-request-text")
+        yield Static("", id="case-aids", markup=False)
+        yield Static("", id="case-next", markup=False)
+        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width, key=label)
+        if self.reload():
+            table.move_cursor(row=table.row_count - 1)
+        table.focus()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """Read the case again and show it (after each save). False when it is gone."""
+        store = self.app.store
+        try:
+            case = store.get_case(self.case_id)
+            if case is None:
+                self.notify("Ce dossier n'existe plus.", severity="error")
+                self.dismiss(None)
+                return False
+            # the IEN's read-only review never shows the psychologist's confidential notes
+            entries = store.list_entries(case.id, include_confidential=not store.read_only)
+            self.hidden_confidential = 0 if not store.read_only else len(
+                store.list_entries(case.id, include_confidential=True)) - len(entries)
+            self.context = CaseContext(
+                case=case, status=store.case_status(case.id), entries=entries, aids=store.list_aids(case.id),
+                evaluations=store.case_evaluations(case.id), members=store.list_members(),
+                years=store.case_years(case.id))
+            school = store.get_school(case.school_id)
+            meetings = self._meeting_labels(entries)
+        except StoreError as error:
+            self.notify(str(error), title="Lecture impossible", severity="error")
+            return False
+        self._show_heading(school.name if school else "?")
+        self.query_one("#case-request-text", Markdown).update(request_markdown(case, school.name if school else "?"))
+        self._show_aids()
+        self._show_next_step()
+        self._fill_table(timeline_rows(self.context, meetings))
+        return True
+
+    def _meeting_labels(self, entries: list[TimelineEntry]) -> dict[str, str]:
+        labels = {}
+        for meeting_id in {entry.meeting_id for entry in entries if entry.meeting_id}:
+            meeting = self.app.store.get_meeting(meeting_id)
+            if meeting is not None:
+                what = "réunion urgente" if meeting.kind.value == "urgente" else "réunion du pôle"
+                labels[meeting_id] = f"{what} du {format_french_date(meeting.date)}"
+        return labels
+
+    def _show_heading(self, school_name: str) -> None:
+        context = self.context
+        case = context.case
+        level = "-".join(level.value for level in case.levels)
+        years = " + ".join(context.years) if len(context.years) > 1 else case.school_year
+        urgent = " · ⚠ urgente" if case.urgent else ""
+        self.query_one("#case-heading", Static).update(
+            f"Dossier {case.number} · {case.subject_label}" + (f" ({level})" if level else "")
+            + f" · {school_name} · {years} · Statut : {context.status.label}{urgent}")
+        self.query_one("#case-request", Collapsible).title = (
+            f"Demande du {format_french_date(case.date_sent)} — {case.main_motif.label} (d : déplier / replier)")
+
+    def _show_aids(self) -> None:
+        context = self.context
+        lines = [aid_line(aid, context, context.evaluations.get(aid.id, [])) for aid in context.aids]
+        aids = self.query_one("#case-aids", Static)
+        aids.update("\n".join(lines))
+        aids.display = bool(lines)
+
+    def _show_next_step(self) -> None:
+        context = self.context
+        line = self.query_one("#case-next", Static)
+        if self.app.store.read_only:
+            hidden = self.hidden_confidential
+            line.update(f"Lecture seule — {count(hidden, 'note confidentielle masquée', 'notes confidentielles masquées')}"
+                        if hidden else "Lecture seule.")
+            return
+        suggestion = suggest_next_step(context.status, context.entries, context.aids, context.evaluations)
+        line.update(f"→ Étape suggérée : {suggestion.step.label} ({STEP_KEYS[suggestion.step]}) — "
+                    f"{suggestion.reason}.   + : toutes les étapes")
+
+    def _fill_table(self, rows: list[TimelineRow]) -> None:
+        table = self.query_one(DataTable)
+        selected = self.selected_key()
+        table.clear()
+        self._rows = {row.key: row for row in rows}
+        for row in rows:
+            table.add_row(*row.cells, key=row.key)
+        if selected in self._rows:
+            table.move_cursor(row=table.get_row_index(selected))
+
+    def selected_key(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def action_step(self, code: str) -> None:
+        step = Step(code)
+        problem = refusal(step, self.context.status)
+        if problem:
+            self.notify(problem, title=step.label, severity="error")
+            return
+        if step is Step.EVALUATION and not any(aid.consent_status is ConsentStatus.DONNE for aid in self.context.aids):
+            self.notify("Aucune aide commencée avec l'accord de la famille : rien à évaluer.", severity="warning")
+            return
+        if step is Step.FIN_AIDE and not any(aid.is_open for aid in self.context.aids):
+            self.notify("Aucune aide en cours dans ce dossier.", severity="warning")
+            return
+        forms: dict[Step, Callable[[], ModalScreen]] = {
+            Step.AIDE: lambda: AidForm(self.context),
+            Step.EVALUATION: lambda: EvaluationForm(self.context),
+            Step.FIN_AIDE: lambda: EndAidForm(self.context),
+        }
+        form = forms.get(step, lambda: EntryForm(self.context, step))()
+        self.app.push_screen(form, self._after_form)
+
+    def action_steps_menu(self) -> None:
+        context = self.context
+        suggestion = suggest_next_step(context.status, context.entries, context.aids, context.evaluations)
+
+        def picked(step: Step | None) -> None:
+            if step is not None:
+                self.action_step(step.value)
+
+        self.app.push_screen(StepMenu(context, suggestion.step), picked)
+
+    def _after_form(self, saved: bool | None) -> None:
+        if saved:
+            before = self.context.status
+            self.reload()
+            if self.context.status is not before:
+                self.notify(f"Statut du dossier : {self.context.status.label}.")
+            self.query_one(DataTable).focus()
+
+    # -- the line under the cursor --------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _read_line(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key == REQUEST_ROW:
+            self.action_toggle_request()
+            return
+        row = self._rows.get(key)
+        if row is not None:
+            date_text, kind, detail, who, _ = row.cells
+            heading = " · ".join(part for part in (date_text, kind, detail, who) if part)
+            body = "  \n".join(md(line) for line in row.full_text.splitlines()) or "*(pas de texte)*"
+            self.app.push_screen(TextDialog(f"## {md(heading)}\n\n{body}"))
+
+    def action_toggle_request(self) -> None:
+        request = self.query_one("#case-request", Collapsible)
+        request.collapsed = not request.collapsed
+
+    def action_edit(self) -> None:
+        key = self.selected_key()
+        store = self.app.store
+        if key is None:
+            return
+        if key == REQUEST_ROW:
+            from rased_tui.screens.intake import IntakeScreen
+
+            self.app.push_screen(IntakeScreen(self.context.case), lambda saved: self._after_form(saved is not None))
+            return
+        kind, record_id = key.split(":", 1)
+        context = self.context
+        if kind == "entry":
+            entry = store.get_entry(record_id)
+            step = step_of(entry)
+            if step is Step.AIDE and entry.aid_id:
+                form = AidForm(context, store.get_aid(entry.aid_id), entry)
+            else:
+                form = EntryForm(context, step, entry)
+        elif kind == "evaluation":
+            form = EvaluationForm(context, store.get_evaluation(record_id))
+        else:
+            form = EndAidForm(context, store.get_aid(record_id))
+        self.app.push_screen(form, self._after_form)
+
+    def action_delete(self) -> None:
+        key = self.selected_key()
+        if key is None:
+            return
+        if key == REQUEST_ROW:
+            self.notify("La demande elle-même ne se supprime pas : modifiez-la (e) ou clôturez le dossier (c).",
+                        severity="warning")
+            return
+        kind, record_id = key.split(":", 1)
+        question, delete = self._deletion(kind, record_id)
+        if question is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                message = delete()
+            except StoreError as error:
+                self.notify(str(error), title="Rien n'a été supprimé", severity="error")
+                return
+            self.notify(message)
+            self._after_form(True)
+
+        self.app.push_screen(ConfirmDialog(question), answered)
+
+    def _deletion(self, kind: str, record_id: str) -> tuple[str | None, Callable[[], str]]:
+        """The question to ask, and the deletion to run once the answer is yes."""
+        store = self.app.store
+        row = self._rows[f"{kind}:{record_id}"]
+        what = f"« {row.cells[1]} » du {row.cells[0]}" + (f" ({row.cells[2]})" if row.cells[2] else "")
+        if kind == "entry":
+            entry = store.get_entry(record_id)
+            question = f"Supprimer l'étape {what} ?"
+            if step_of(entry) is Step.AIDE and entry.aid_id:
+                evaluations = len(self.context.evaluations.get(entry.aid_id, []))
+                question += f"\nL'aide elle-même sera supprimée, avec {count(evaluations, 'évaluation')}."
+            question += "\nLe journal du dossier en gardera la trace."
+            return question, lambda: (store.delete_entry(record_id), "Étape supprimée.")[1]
+        if kind == "evaluation":
+            return (f"Supprimer l'évaluation du {row.cells[0]} ({row.cells[2]}) ?",
+                    lambda: (store.delete_evaluation(record_id), "Évaluation supprimée.")[1])
+        aid = store.get_aid(record_id)
+        if aid.consent_status is ConsentStatus.REFUSE:
+            self.notify("Cette aide n'a jamais commencé (accord refusé) : il n'y a pas de fin à annuler.",
+                        severity="warning")
+            return None, lambda: ""
+        if not self.context.status.is_open:
+            self.notify("Le dossier est clôturé : rouvrez-le d'abord (r) pour reprendre une aide.", severity="error")
+            return None, lambda: ""
+        resumed = aid.model_copy(update={"end_date": None, "end_reason": None, "end_note": "",
+                                         "consent_withdrawn_on": None})
+        return (f"Annuler la fin de l'aide {aid.kind.value} du {row.cells[0]} ? L'aide reprend.",
+                lambda: (store.update_aid(resumed), f"L'aide {aid.kind.value} reprend.")[1])
+
+    # -- journal and leaving ---------------------------------------------------------------
+
+    def action_journal(self) -> None:
+        from rased_tui.screens.journal import JournalScreen
+
+        self.app.push_screen(JournalScreen(self.context.case))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In read-only mode the editing keys are hidden (and do nothing)."""
+        if action in EDITING_ACTIONS and self.app.store.read_only:
+            return False
+        return True
