@@ -112,8 +112,9 @@ class Suggestion:
 
 
 def suggest_next_step(status: CaseStatus, entries: Sequence[TimelineEntry], aids: Sequence[Aid],
-                      evaluations: dict[str, list[AidEvaluation]]) -> Suggestion:
-    """The step that makes sense next, and why, in French."""
+                      evaluations: dict[str, list[AidEvaluation]], *, about_a_pupil: bool = True) -> Suggestion:
+    """The step that makes sense next, and why, in French. A request about a teacher or a
+    team (cas n°2) calls for an accompaniment rather than an aid to a pupil."""
     if not status.is_open:
         return Suggestion(Step.REOUVERTURE, "le dossier est clôturé ; une nouvelle demande le rouvre")
     if status in (CaseStatus.RECUE, CaseStatus.ROUVERTE):
@@ -121,6 +122,9 @@ def suggest_next_step(status: CaseStatus, entries: Sequence[TimelineEntry], aids
     if status is CaseStatus.EN_ANALYSE:
         return Suggestion(Step.PREMIERE_INTENTION, "prendre contact avec le demandeur")
     if status is CaseStatus.PREMIERE_INTENTION:
+        if not about_a_pupil:
+            return Suggestion(Step.AUTRE_REPONSE, "choisir une réponse de seconde intention (accompagnement, "
+                                                  "formation ciblée…)")
         return Suggestion(Step.AIDE, "choisir une réponse de seconde intention (aide, accompagnement, "
                                      "orientation)")
     if status is CaseStatus.BILAN:

@@ -52,12 +52,24 @@ SUB_KIND_LABELS = {kind: {member.value: member.label for member in enum}
                    for kind, enum in ((EntryKind.PREMIERE_INTENTION, FirstResponse),
                                       (EntryKind.SECONDE_INTENTION, SecondResponse),
                                       (EntryKind.CLOTURE, ClosureOutcome))}
+# Shorter names of the responses, for the narrow "Détail" column.
+SHORT_SUB_KIND = {
+    FirstResponse.CONTACT.value: "Prise de contact",
+    SecondResponse.AIDE_SPECIALISEE.value: "Aide spécialisée",
+    SecondResponse.ACCOMPAGNEMENT_PROFESSIONNEL.value: "Accompagnement",
+    SecondResponse.MUTUALISATION.value: "Mutualisation",
+    SecondResponse.OBSERVATION_DISPOSITIF.value: "Observation de dispositifs",
+    SecondResponse.ORIENTATION_PARTENAIRE.value: "Orientation",
+}
 SHORT_KIND = {
     EntryKind.ANALYSE: "Analyse", EntryKind.PREMIERE_INTENTION: "1re intention",
     EntryKind.SECONDE_INTENTION: "2de intention", EntryKind.BILAN: "Bilan", EntryKind.CLOTURE: "Clôture",
     EntryKind.REOUVERTURE: "Réouverture", EntryKind.REPORT: "Report", EntryKind.NOTE: "Note",
 }
-COLUMNS = (("Date", 10), ("Étape", 13), ("Détail", 30), ("Membres", 18), ("Texte", 60))
+# (label, width) of the columns; "Texte" takes the width that is left (at least TEXT_MIN_WIDTH).
+COLUMNS = (("Date", 10), ("Étape", 13), ("Détail", 28), ("Membres", 16))
+NARROW_COLUMNS = (("Date", 10), ("Étape", 13), ("Détail", 20), ("Membres", 12))  # under 100 columns
+TEXT_MIN_WIDTH = 12
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -118,7 +130,7 @@ def aid_line(aid: Aid, context: CaseContext, evaluations: list[AidEvaluation]) -
     giver = context.member(aid.member_id)
     parts = [f"Aide {aid.kind.value}", giver.full_name if giver else "?", aid.modality.label.lower()]
     if aid.sessions_per_week:
-        parts.append(f"{aid.sessions_per_week:g}/sem.".replace(".", ","))
+        parts.append(f"{aid.sessions_per_week:g}".replace(".", ",") + " séance(s)/sem.")
     if aid.consent_status is not ConsentStatus.DONNE:
         parts.append(f"accord {aid.consent_status.label.lower()} — non commencée")
     elif aid.is_open:
@@ -179,6 +191,8 @@ def timeline_rows(context: CaseContext, meetings: dict[str, str]) -> list[Timeli
 def _entry_detail(entry: TimelineEntry, aids: dict[str, Aid], meetings: dict[str, str]) -> str:
     parts = []
     sub = SUB_KIND_LABELS.get(entry.kind, {}).get(entry.sub_kind or "")
+    if entry.kind is not EntryKind.CLOTURE:
+        sub = SHORT_SUB_KIND.get(entry.sub_kind or "", sub)
     if sub:
         parts.append(sub)
     if entry.interlocutor:
@@ -311,6 +325,8 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         self.case_id = case_id
         self.context: CaseContext | None = None
         self.hidden_confidential = 0
+        self._rows: dict[str, TimelineRow] = {}
+        self._laid_out_for = 0  # the screen width the table's columns were made for
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -324,8 +340,6 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
         if self.reload():
             table.move_cursor(row=table.row_count - 1)
         table.focus()
@@ -390,26 +404,42 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         aids.display = bool(lines)
 
     def _show_next_step(self) -> None:
-        context = self.context
         line = self.query_one("#case-next", Static)
         if self.app.store.read_only:
             hidden = self.hidden_confidential
             line.update(f"Lecture seule — {count(hidden, 'note confidentielle masquée', 'notes confidentielles masquées')}"
                         if hidden else "Lecture seule.")
             return
-        suggestion = suggest_next_step(context.status, context.entries, context.aids, context.evaluations)
+        suggestion = self._suggestion()
         line.update(f"→ Étape suggérée : {suggestion.step.label} ({STEP_KEYS[suggestion.step]}) — "
                     f"{suggestion.reason}.   + : toutes les étapes")
 
+    def _suggestion(self):
+        context = self.context
+        return suggest_next_step(context.status, context.entries, context.aids, context.evaluations,
+                                 about_a_pupil=context.case.subject_kind is SubjectKind.ELEVE)
+
     def _fill_table(self, rows: list[TimelineRow]) -> None:
+        """The timeline in the table, the text column as wide as the screen leaves it."""
         table = self.query_one(DataTable)
         selected = self.selected_key()
-        table.clear()
+        table.clear(columns=True)
+        columns = COLUMNS if self.size.width >= 100 else NARROW_COLUMNS
+        for label, width in columns:
+            table.add_column(label, width=width, key=label)
+        padding = 2 * table.cell_padding * (len(columns) + 1) + 2  # and the scroll bar
+        self._laid_out_for = self.size.width
+        text_width = max(TEXT_MIN_WIDTH, self.size.width - sum(width for _, width in columns) - padding)
+        table.add_column("Texte", width=text_width, key="Texte")
         self._rows = {row.key: row for row in rows}
         for row in rows:
             table.add_row(*row.cells, key=row.key)
         if selected in self._rows:
             table.move_cursor(row=table.get_row_index(selected))
+
+    def on_resize(self) -> None:
+        if self.context is not None and self.size.width != self._laid_out_for:
+            self._fill_table(list(self._rows.values()))
 
     def selected_key(self) -> str | None:
         table = self.query_one(DataTable)
@@ -440,14 +470,13 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         self.app.push_screen(form, self._after_form)
 
     def action_steps_menu(self) -> None:
-        context = self.context
-        suggestion = suggest_next_step(context.status, context.entries, context.aids, context.evaluations)
+        suggestion = self._suggestion()
 
         def picked(step: Step | None) -> None:
             if step is not None:
                 self.action_step(step.value)
 
-        self.app.push_screen(StepMenu(context, suggestion.step), picked)
+        self.app.push_screen(StepMenu(self.context, suggestion.step), picked)
 
     def _after_form(self, saved: bool | None) -> None:
         if saved:
@@ -528,33 +557,56 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         self.app.push_screen(ConfirmDialog(question), answered)
 
     def _deletion(self, kind: str, record_id: str) -> tuple[str | None, Callable[[], str]]:
-        """The question to ask, and the deletion to run once the answer is yes."""
-        store = self.app.store
+        """The question to ask, and the deletion to run once the answer is yes (it returns
+        what to tell). No question when the line cannot be deleted (the reason is shown)."""
         row = self._rows[f"{kind}:{record_id}"]
-        what = f"« {row.cells[1]} » du {row.cells[0]}" + (f" ({row.cells[2]})" if row.cells[2] else "")
         if kind == "entry":
-            entry = store.get_entry(record_id)
-            question = f"Supprimer l'étape {what} ?"
-            if step_of(entry) is Step.AIDE and entry.aid_id:
-                evaluations = len(self.context.evaluations.get(entry.aid_id, []))
-                question += f"\nL'aide elle-même sera supprimée, avec {count(evaluations, 'évaluation')}."
-            question += "\nLe journal du dossier en gardera la trace."
-            return question, lambda: (store.delete_entry(record_id), "Étape supprimée.")[1]
+            return self._entry_deletion(record_id, row)
         if kind == "evaluation":
-            return (f"Supprimer l'évaluation du {row.cells[0]} ({row.cells[2]}) ?",
-                    lambda: (store.delete_evaluation(record_id), "Évaluation supprimée.")[1])
-        aid = store.get_aid(record_id)
+            return self._evaluation_deletion(record_id, row)
+        return self._aid_end_deletion(record_id, row)
+
+    def _entry_deletion(self, entry_id: str, row: TimelineRow) -> tuple[str | None, Callable[[], str]]:
+        store = self.app.store
+        entry = store.get_entry(entry_id)
+        question = f"Supprimer l'étape « {row.cells[1]} » du {row.cells[0]}" + \
+            (f" ({row.cells[2]})" if row.cells[2] else "") + " ?"
+        if step_of(entry) is Step.AIDE and entry.aid_id:
+            evaluations = len(self.context.evaluations.get(entry.aid_id, []))
+            question += f"\nL'aide elle-même sera supprimée, avec {count(evaluations, 'évaluation')}."
+        question += "\nLe journal du dossier en gardera la trace."
+
+        def delete() -> str:
+            store.delete_entry(entry_id)
+            return "Étape supprimée."
+
+        return question, delete
+
+    def _evaluation_deletion(self, evaluation_id: str, row: TimelineRow) -> tuple[str | None, Callable[[], str]]:
+        def delete() -> str:
+            self.app.store.delete_evaluation(evaluation_id)
+            return "Évaluation supprimée."
+
+        return f"Supprimer l'évaluation du {row.cells[0]} ({row.cells[2]}) ?", delete
+
+    def _aid_end_deletion(self, aid_id: str, row: TimelineRow) -> tuple[str | None, Callable[[], str]]:
+        """Deleting the end of an aid resumes the aid."""
+        store = self.app.store
+        aid = store.get_aid(aid_id)
         if aid.consent_status is ConsentStatus.REFUSE:
             self.notify("Cette aide n'a jamais commencé (accord refusé) : il n'y a pas de fin à annuler.",
                         severity="warning")
-            return None, lambda: ""
+            return None, str
         if not self.context.status.is_open:
             self.notify("Le dossier est clôturé : rouvrez-le d'abord (r) pour reprendre une aide.", severity="error")
-            return None, lambda: ""
-        resumed = aid.model_copy(update={"end_date": None, "end_reason": None, "end_note": "",
-                                         "consent_withdrawn_on": None})
-        return (f"Annuler la fin de l'aide {aid.kind.value} du {row.cells[0]} ? L'aide reprend.",
-                lambda: (store.update_aid(resumed), f"L'aide {aid.kind.value} reprend.")[1])
+            return None, str
+
+        def resume() -> str:
+            store.update_aid(aid.model_copy(update={"end_date": None, "end_reason": None, "end_note": "",
+                                                    "consent_withdrawn_on": None}))
+            return f"L'aide {aid.kind.value} reprend."
+
+        return f"Annuler la fin de l'aide {aid.kind.value} du {row.cells[0]} ? L'aide reprend.", resume
 
     # -- journal and leaving ---------------------------------------------------------------
 

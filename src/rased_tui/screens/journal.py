@@ -21,7 +21,7 @@ from rased_tui.store.journal import JournalLine
 ACTIONS = {"ajout": "Ajout", "modification": "Modification", "suppression": "Suppression"}
 TABLES = {"cases": "Demande", "timeline_entries": "Étape", "aids": "Aide", "aid_evaluations": "Évaluation"}
 MODELS = {"cases": Case, "timeline_entries": TimelineEntry, "aids": Aid, "aid_evaluations": AidEvaluation}
-COLUMNS = (("Quand", 16), ("Qui", 20), ("Quoi", 12), ("Élément", 18), ("Champs modifiés", 50))
+COLUMNS = (("Quand", 16), ("Qui", 16), ("Quoi", 12), ("Élément", 22), ("Champs modifiés", 30))
 
 
 def local_time(at: str) -> str:
@@ -88,6 +88,10 @@ modifie pas : `rased-tui check` vérifie qu'il n'a pas été altéré.
             changed = ", ".join(field_title(line.table, name) for name in line.changed_fields)
             table.add_row(local_time(line.at), who, ACTIONS.get(line.action, line.action), element(line), changed,
                           key=str(index))
+        if not self.lines:  # a case loaded in bulk (demo, import) has one summary line in the audit log
+            self.query_one("#journal-keys", Static).update(
+                "Aucune modification depuis que ce dossier a été chargé (démonstration ou import) ; "
+                "échap : retour")
         table.move_cursor(row=table.row_count - 1)
         table.focus()
 

@@ -470,6 +470,9 @@ class EntryForm(StepForm):
             return "Aucune période scolaire à cette date : choisissez une autre réunion."
         meetings = [meeting for meeting in self.app.store.list_meetings(year)
                     if meeting.kind is MeetingKind.ORDINAIRE and meeting.period_number == span.number]
+        if meetings and meetings[0].date > day:
+            return (f"La réunion de la période {span.number} est prévue le {format_french_date(meetings[0].date)} : "
+                    "datez l'analyse de ce jour-là, ou choisissez le traitement en urgence.")
         if meetings:
             return f"Réunion de la période {span.number} du {format_french_date(meetings[0].date)}."
         return f"Réunion de la période {span.number} : elle sera enregistrée à la date de l'analyse."
@@ -584,14 +587,15 @@ class EntryForm(StepForm):
         store = self.app.store
         if self.step is Step.ANALYSE:
             entry = entry.model_copy(update={"meeting_id": self._meeting_id(entry.date)})
+        what = f"{self.step.label} du {format_french_date(entry.date)}"
         if self.entry is not None:
             store.update_entry(entry)
-            return f"{self.TITLES[self.step]} du {format_french_date(entry.date)} modifiée."
+            return f"Étape modifiée : {what}."
         if self.step is Step.CLOTURE:
             store.close_case(entry)
         else:
             store.add_entry(entry)
-        return f"{self.TITLES[self.step]} du {format_french_date(entry.date)} enregistrée."
+        return f"Étape enregistrée : {what}."
 
     def _meeting_id(self, day: date) -> str | None:
         where = self.value("meeting")

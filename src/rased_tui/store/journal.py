@@ -29,7 +29,13 @@ class JournalLine:
             return []
         names = dict.fromkeys([*self.before, *self.after])
         ignored = {"updated_at", "created_at"}
-        return [name for name in names if name not in ignored and self.before.get(name) != self.after.get(name)]
+        return [name for name in names if name not in ignored
+                and _comparable(self.before.get(name)) != _comparable(self.after.get(name))]
+
+
+def _comparable(value: object) -> object:
+    """Lists of ids (the members of a step) compare whatever their order."""
+    return sorted(map(str, value)) if isinstance(value, list) else value
 
 
 def case_journal(connection: sqlite3.Connection, case_id: str) -> list[JournalLine]:
