@@ -20,7 +20,6 @@ from rased_tui.domain.models import (
     Meeting,
     Period,
     PriorActionItem,
-    Pupil,
     TimelineEntry,
 )
 from rased_tui.store import SCHEMA_VERSION, Store, StoreError

@@ -241,8 +241,6 @@ def test_suggestion_ended_aids_lead_to_the_bilan():
     assert suggest_next_step(CaseStatus.SECONDE_INTENTION, [], [ended], evaluations).step is Step.BILAN
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: suggest_next_step suggests evaluating an aid whose family "
-                                       "consent is not given, which evaluation_problem (and the store) refuse")
 @pytest.mark.parametrize("consent", ["en_attente", "refuse"])
 def test_suggestion_never_proposes_an_evaluation_the_rules_refuse(consent):
     """An aid waiting for (or refused) the family's agreement has not started: proposing to

@@ -18,6 +18,7 @@ from rased_tui.domain.enums import (
     AidEndReason,
     CaseStatus,
     ClosureOutcome,
+    ConsentStatus,
     EntryKind,
     EvaluationPhase,
     LabelledEnum,
@@ -107,7 +108,7 @@ def refusal(step: Step, status: CaseStatus) -> str | None:
 
 @dataclass(frozen=True)
 class Suggestion:
-    step: Step
+    step: Step | None  # None: nothing to add, something to do (an aid waits for consent)
     reason: str
 
 
@@ -129,10 +130,12 @@ def suggest_next_step(status: CaseStatus, entries: Sequence[TimelineEntry], aids
                                      "orientation)")
     if status is CaseStatus.BILAN:
         return Suggestion(Step.CLOTURE, "le bilan est fait")
-    running = [aid for aid in aids if aid.is_open]
+    # an aid runs once the family agreed; one still waiting for that agreement cannot be evaluated
+    running = [aid for aid in aids if aid.is_open and aid.consent_status is ConsentStatus.DONNE]
+    waiting = [aid for aid in aids if aid.is_open and aid.consent_status is ConsentStatus.EN_ATTENTE]
     for aid in running:
         phases = {evaluation.phase for evaluation in evaluations.get(aid.id, [])}
-        if aid.consent_status.value == "donne" and EvaluationPhase.DEBUT not in phases:
+        if EvaluationPhase.DEBUT not in phases:
             return Suggestion(Step.EVALUATION, f"évaluer le point de départ de l'aide {aid.kind.value}")
     for aid in running:
         phases = {evaluation.phase for evaluation in evaluations.get(aid.id, [])}
@@ -140,6 +143,9 @@ def suggest_next_step(status: CaseStatus, entries: Sequence[TimelineEntry], aids
             return Suggestion(Step.FIN_AIDE, f"l'évaluation de fin de l'aide {aid.kind.value} est faite")
     if running:
         return Suggestion(Step.EVALUATION, f"{count(len(running), 'aide')} en cours : évaluer les progrès")
+    if waiting:
+        return Suggestion(None, f"l'aide {waiting[0].kind.value} attend l'accord de la famille : "
+                                "modifiez-la (e) quand il est donné")
     return Suggestion(Step.BILAN, "la réponse de seconde intention est en place : en faire le bilan")
 
 
@@ -173,6 +179,17 @@ def date_problem(day: date | None, request_sent: date) -> str | None:
     return None
 
 
+def turn_date_problem(day: date | None, entries: Iterable[TimelineEntry]) -> str | None:
+    """A new step is dated on or after the last closure or reopening: before it, it would
+    belong to a closed episode of the case (and a reopening dated before the closure would
+    reopen nothing)."""
+    turns = [entry.date for entry in entries if entry.kind in (EntryKind.CLOTURE, EntryKind.REOUVERTURE)]
+    if day is not None and turns and day < max(turns):
+        return ("Cette étape est datée d'avant la dernière clôture ou réouverture du dossier "
+                f"({format_french_date(max(turns))}).")
+    return None
+
+
 def carry_over_year(case_years: Sequence[str]) -> str:
     """The school year a case is carried into: the one after the last year it shows in."""
     return next_school_year(max(case_years))
@@ -180,7 +197,7 @@ def carry_over_year(case_years: Sequence[str]) -> str:
 
 def evaluation_problem(aid: Aid, day: date | None) -> str | None:
     """An aid is evaluated once started with the family's agreement, within its dates."""
-    if aid.consent_status.value != "donne":
+    if aid.consent_status is not ConsentStatus.DONNE:
         return "Cette aide n'a pas commencé : l'accord de la famille n'est pas donné."
     if day is None:
         return None

@@ -226,14 +226,15 @@ class StepMenu(ModalScreen[Step | None]):
         Binding(key, f"pick('{step.value}')", step.label, show=False, id=f"menu_{step.value}")
         for step, key in STEP_KEYS.items()]
 
-    def __init__(self, context: CaseContext, suggested: Step) -> None:
+    def __init__(self, context: CaseContext, suggested: Step | None) -> None:
         super().__init__()
         self.context = context
         self.suggested = suggested
 
     def compose(self) -> ComposeResult:
         options = []
-        for step in [self.suggested, *[step for step in STEP_KEYS if step is not self.suggested]]:
+        first = [self.suggested] if self.suggested else []
+        for step in [*first, *[step for step in STEP_KEYS if step is not self.suggested]]:
             problem = refusal(step, self.context.status)
             mark = "  ← suggérée" if step is self.suggested else ""
             why = f"  ({problem})" if problem else ""
@@ -411,6 +412,9 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
                         if hidden else "Lecture seule.")
             return
         suggestion = self._suggestion()
+        if suggestion.step is None:
+            line.update(f"→ {suggestion.reason[0].upper()}{suggestion.reason[1:]}.   + : toutes les étapes")
+            return
         line.update(f"→ Étape suggérée : {suggestion.step.label} ({STEP_KEYS[suggestion.step]}) — "
                     f"{suggestion.reason}.   + : toutes les étapes")
 

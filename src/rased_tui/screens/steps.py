@@ -57,6 +57,7 @@ from rased_tui.domain.timeline import (
     date_problem,
     evaluation_problem,
     skipped_steps,
+    turn_date_problem,
 )
 from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.store import StoreError
@@ -199,9 +200,18 @@ avertissements (en jaune) n'empêchent pas d'enregistrer ; les erreurs (en rouge
         return day, None
 
     def step_day(self, widget_id: str = "date") -> tuple[date | None, str | None]:
-        """A step's date: a date, not in the future, not before the request."""
+        """A step's date: a date, not in the future, not before the request, nor (for a new
+        step) before the last closure or reopening."""
         day, problem = self.day(widget_id)
-        return day, problem or date_problem(day, self.context.case.date_sent)
+        problem = problem or date_problem(day, self.context.case.date_sent)
+        if not problem and self.is_new:
+            problem = turn_date_problem(day, self.context.entries)
+        return day, problem
+
+    @property
+    def is_new(self) -> bool:
+        """True for a form that adds a record (False when it corrects one)."""
+        return True
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -322,6 +332,10 @@ class EntryForm(StepForm):
         self.entry = entry
         verb = "Modifier : " if entry else ""
         self.title_text = verb + self.TITLES[step]
+
+    @property
+    def is_new(self) -> bool:
+        return self.entry is None
 
     def warnings(self) -> list[str]:
         if self.entry is not None:
@@ -617,6 +631,10 @@ class AidForm(StepForm):
         self.entry = entry
         self.title_text = ("Modifier : " if aid else "") + "Aide spécialisée du RASED"
 
+    @property
+    def is_new(self) -> bool:
+        return self.aid is None
+
     def warnings(self) -> list[str]:
         return [] if self.aid else skipped_steps(Step.AIDE, self.context.entries, self.context.aids)
 
@@ -781,6 +799,10 @@ class EvaluationForm(StepForm):
         super().__init__(context)
         self.evaluation = evaluation
         self.title_text = ("Modifier : " if evaluation else "") + "Évaluation d'une aide"
+
+    @property
+    def is_new(self) -> bool:
+        return self.evaluation is None
 
     def _aids(self) -> list[Aid]:
         if self.evaluation is not None:

@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from rased_tui.domain.calendar import PeriodSpan, approximate_periods, case_number, school_year_of, utc_now
+from rased_tui.domain.calendar import (
+    PeriodSpan,
+    approximate_periods,
+    case_number,
+    format_french_date,
+    school_year_of,
+    utc_now,
+)
 from rased_tui.domain import timeline as timeline_rules
 from rased_tui.domain.enums import AidEndReason, CaseStatus, ClosureOutcome, EntryKind, MeetingKind, SecondResponse
 from rased_tui.domain.filters import CaseFilter, StatusGroup, search_words
@@ -494,7 +501,8 @@ class Store:
                                                      for member_id in dict.fromkeys(entry.member_ids)])
 
     def _check_order(self, entry: TimelineEntry) -> None:
-        problem = timeline_rules.refusal(timeline_rules.step_of(entry), self.case_status(entry.case_id))
+        problem = timeline_rules.refusal(timeline_rules.step_of(entry), self.case_status(entry.case_id)) or \
+            timeline_rules.turn_date_problem(entry.date, self.list_entries(entry.case_id, include_confidential=True))
         if problem:
             raise StoreError(problem)
         if entry.kind is EntryKind.REPORT:
@@ -616,6 +624,10 @@ class Store:
             aid = self.get_aid(aid_id)
             if aid is None:
                 raise StoreError("Cette aide n'existe plus.")
+            evaluated = [evaluation.date for evaluation in self.list_evaluations(aid_id)]
+            if evaluated and end_date < max(evaluated):
+                raise StoreError("L'aide ne peut finir avant sa dernière évaluation "
+                                 f"({format_french_date(max(evaluated))}).")
             changes: dict[str, Any] = {"end_date": end_date, "end_reason": reason, "end_note": note}
             if reason is AidEndReason.RETRAIT_CONSENTEMENT:
                 changes["consent_withdrawn_on"] = end_date
@@ -733,6 +745,8 @@ class Store:
         """The meeting an analysis took place in: the période's ordinary meeting, or the
         urgent meeting of that day — recorded now if it was not yet (dated that day)."""
         if kind is MeetingKind.ORDINAIRE:
+            if period_number is None:
+                raise StoreError("Une réunion ordinaire est celle d'une période : laquelle ?")
             row = self._one("SELECT * FROM meetings WHERE school_year = ? AND period_number = ? AND kind = ?",
                             (school_year, period_number, kind.value))
         else:
