@@ -382,3 +382,29 @@ def test_text_typed_by_a_person_is_not_read_as_markdown():
     from rased_tui.screens.case import md
 
     assert md("# titre *gras* [lien](x) - tiret") == r"\# titre \*gras\* \[lien\]\(x\) \- tiret"
+
+
+async def test_the_list_follows_a_step_recorded_on_the_case_screen_even_when_left_with_1(store, make_school, make_member,
+                                                                                        make_pupil_case):
+    """Escape or `1` from the case screen: either way the list is read again (statuses follow)."""
+    from textual.widgets import SelectionList, TextArea
+
+    school = store.add_school(make_school())
+    member = store.add_member(make_member())
+    case = store.add_case(make_pupil_case(school.id))
+    app = RasedApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(DataTable).get_row_at(0)[4] == "Reçue"
+        await pilot.press("enter", "a")
+        await pilot.pause()
+        app.screen.query_one("#members", SelectionList).select(member.id)
+        app.screen.query_one("#text", TextArea).text = "Entrée dans l'écrit"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "En analyse" in str(app.screen.query_one("#case-heading").render())
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, CasesScreen)
+        assert app.screen.query_one(DataTable).get_row_at(0)[4] == "En analyse"
+        assert store.case_status(case.id).label == "En analyse"

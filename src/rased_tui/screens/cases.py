@@ -62,6 +62,7 @@ class CasesScreen(Screen[None]):
         self._total = 0
         self._loaded = 0
         self._search_timer: Timer | None = None
+        self._reload_on_return: str | None = None  # the case opened: read the list again on return
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -172,10 +173,17 @@ class CasesScreen(Screen[None]):
         self.open_case(event.row_key.value)
 
     def open_case(self, case_id: str) -> None:
-        """The case screen; back on the list, the rows are read again (statuses follow)."""
+        """The case screen; back on the list (escape, or `1` from deeper), the rows are read
+        again: statuses follow the steps recorded meanwhile."""
         from rased_tui.screens.case import CaseScreen
 
-        self.app.push_screen(CaseScreen(case_id), lambda _: self.reload(select_case_id=case_id))
+        self._reload_on_return = case_id
+        self.app.push_screen(CaseScreen(case_id))
+
+    def on_screen_resume(self) -> None:
+        if self._reload_on_return is not None:
+            case_id, self._reload_on_return = self._reload_on_return, None
+            self.reload(select_case_id=case_id)
 
     def action_new_request(self) -> None:
         from rased_tui.screens.intake import IntakeScreen
