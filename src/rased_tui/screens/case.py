@@ -156,8 +156,9 @@ class TimelineRow:
     full_text: str  # what `enter` shows
 
 
-def timeline_rows(context: CaseContext, meetings: dict[str, str]) -> list[TimelineRow]:
-    """Every line of the timeline, oldest first."""
+def timeline_rows(context: CaseContext, linked: dict[str, str]) -> list[TimelineRow]:
+    """Every line of the timeline, oldest first. `linked` names the meetings and the shared
+    actions the steps refer to, by id."""
     case = context.case
     names = {member.id: member.last_name for member in context.members}
     rows = [TimelineRow(REQUEST_ROW, case.date_sent, (0,), (
@@ -165,7 +166,7 @@ def timeline_rows(context: CaseContext, meetings: dict[str, str]) -> list[Timeli
         "", _first_line(case.description)), case.description)]
     aids = {aid.id: aid for aid in context.aids}
     for entry in context.entries:
-        detail = _entry_detail(entry, aids, meetings)
+        detail = _entry_detail(entry, aids, linked)
         who = ", ".join(names.get(member_id, "?") for member_id in entry.member_ids)
         text = ("🔒 confidentiel — " if entry.confidential else "") + _first_line(entry.text)
         if entry.follow_up:
@@ -188,7 +189,7 @@ def timeline_rows(context: CaseContext, meetings: dict[str, str]) -> list[Timeli
     return sorted(rows, key=lambda row: (row.day, row.rank))
 
 
-def _entry_detail(entry: TimelineEntry, aids: dict[str, Aid], meetings: dict[str, str]) -> str:
+def _entry_detail(entry: TimelineEntry, aids: dict[str, Aid], linked: dict[str, str]) -> str:
     parts = []
     sub = SUB_KIND_LABELS.get(entry.kind, {}).get(entry.sub_kind or "")
     if entry.kind is not EntryKind.CLOTURE:
@@ -203,13 +204,13 @@ def _entry_detail(entry: TimelineEntry, aids: dict[str, Aid], meetings: dict[str
         aid = aids[entry.aid_id]
         parts.append(f"aide {aid.kind.value}" + ("" if entry.kind is EntryKind.BILAN else f", {aid.modality.label.lower()}"))
     if entry.meeting_id:
-        parts.append(meetings.get(entry.meeting_id, "réunion"))
+        parts.append(linked.get(entry.meeting_id, "réunion"))
     elif entry.kind is EntryKind.ANALYSE:
         parts.append("synthèse du RASED")
     if entry.to_school_year:
         parts.append(f"vers {entry.to_school_year}")
     if entry.action_id:
-        parts.append("action partagée")
+        parts.append(linked.get(entry.action_id, "action partagée"))
     return " · ".join(parts)
 
 
@@ -365,7 +366,7 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
                 evaluations=store.case_evaluations(case.id), members=store.list_members(),
                 years=store.case_years(case.id))
             school = store.get_school(case.school_id)
-            meetings = self._meeting_labels(entries)
+            linked = self._linked_labels(entries)
         except StoreError as error:
             self.notify(str(error), title="Lecture impossible", severity="error")
             return False
@@ -373,11 +374,17 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         self.query_one("#case-request-text", Markdown).update(request_markdown(case, school.name if school else "?"))
         self._show_aids()
         self._show_next_step()
-        self._fill_table(timeline_rows(self.context, meetings))
+        self._fill_table(timeline_rows(self.context, linked))
         return True
 
-    def _meeting_labels(self, entries: list[TimelineEntry]) -> dict[str, str]:
+    def _linked_labels(self, entries: list[TimelineEntry]) -> dict[str, str]:
+        """Names of the meetings and of the shared actions (formation ciblée) of the steps."""
         labels = {}
+        if any(entry.action_id for entry in entries):
+            for action in self.app.store.shared_actions():
+                others = [number for number in action.case_numbers if number != self.context.case.number]
+                labels[action.action_id] = (f"avec {', '.join(others[:3])}{'…' if len(others) > 3 else ''}"
+                                            if others else "action partagée")
         for meeting_id in {entry.meeting_id for entry in entries if entry.meeting_id}:
             meeting = self.app.store.get_meeting(meeting_id)
             if meeting is not None:
