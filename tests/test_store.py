@@ -142,11 +142,12 @@ def test_timeline_entry_round_trip(store, school, make_member, make_pupil_case):
     assert got.model_dump(exclude={"member_ids"}) == saved.model_dump(exclude={"member_ids"})
 
 
-def test_timeline_order_and_confidential_filter(store, school, make_pupil_case):
+def test_timeline_order_and_confidential_filter(store, school, make_pupil_case, make_member):
     case = store.add_case(make_pupil_case(school.id))
+    psychologue = store.add_member(make_member(role="psychologue"))
     late = store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-20", text="b"))
     early = store.add_entry(TimelineEntry(case_id=case.id, kind="analyse", date="2026-10-10", text="a"))
-    secret = store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-15",
+    secret = store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-15", author_member_id=psychologue.id,
                                            text="Note de la psychologue", confidential=True))
     assert [e.id for e in store.list_entries(case.id, include_confidential=True)] == [early.id, secret.id, late.id]
     assert [e.id for e in store.list_entries(case.id, include_confidential=False)] == [early.id, late.id]
@@ -285,9 +286,10 @@ def test_search_never_fails_on_odd_input(store, searchable, query):
 
 def test_search_finds_entry_texts_but_not_confidential_ones(store, searchable, make_member):
     helene, theo, _ = searchable
+    psychologue = store.add_member(make_member(role="psychologue"))
     store.add_entry(TimelineEntry(case_id=helene.id, kind="note", date="2026-10-20",
                                   text="Bilan orthophonique demandé"))
-    store.add_entry(TimelineEntry(case_id=theo.id, kind="note", date="2026-10-21",
+    store.add_entry(TimelineEntry(case_id=theo.id, kind="note", date="2026-10-21", author_member_id=psychologue.id,
                                   text="Père incarcéré, enfant très affecté", confidential=True))
     assert store.search_case_ids("orthophonique") == [helene.id]
     assert store.search_case_ids("incarcere") == []
@@ -1024,3 +1026,19 @@ def test_update_case_keeps_its_number_and_replaces_its_lists(store, school, make
 def test_update_of_an_unknown_case_is_refused(store, school, make_pupil_case):
     with pytest.raises(StoreError, match="Dossier introuvable"):
         store.update_case(make_pupil_case(school.id))
+
+
+def test_a_confidential_note_is_a_psychologist_s_own(store, school, make_pupil_case, make_member):
+    """Only a psychologue writes a confidential note; the store refuses it from anyone else."""
+    case = store.add_case(make_pupil_case(school.id))
+    maitre_e = store.add_member(make_member(role="maitre_e"))
+    before = store.counts()
+    for author in (None, maitre_e.id):
+        with pytest.raises(StoreError, match="psychologue"):
+            store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-15", author_member_id=author,
+                                          text="Secret", confidential=True))
+    assert store.counts() == before
+    note = store.add_entry(TimelineEntry(case_id=case.id, kind="note", date="2026-10-15", author_member_id=maitre_e.id,
+                                         text="Note ordinaire"))
+    with pytest.raises(StoreError, match="psychologue"):
+        store.update_entry(note.model_copy(update={"confidential": True}))

@@ -15,6 +15,7 @@ from rased_tui.domain.enums import (
     CaseStatus,
     ClosureOutcome,
     EntryKind,
+    EvaluationPhase,
     Interlocutor,
     Partner,
     SecondResponse,
@@ -289,9 +290,12 @@ def test_skipped_steps_only_look_at_the_current_episode():
     """After a reopening, the analysis of the earlier request no longer counts."""
     timeline = [entry("analyse", "2026-10-06"), entry("premiere_intention", "2026-10-07", "contact"),
                 entry("cloture", "2026-10-08", "objectifs_atteints"), entry("reouverture", "2026-10-12")]
-    assert skipped_steps(Step.AIDE, timeline, []) == [NO_ANALYSIS, NO_FIRST]
+    since = " depuis la réouverture du 12/10/2026"
+    no_analysis = NO_ANALYSIS.replace("enregistrée :", f"enregistrée{since} :")
+    no_first = NO_FIRST.replace("enregistrée.", f"enregistrée{since}.")
+    assert skipped_steps(Step.AIDE, timeline, []) == [no_analysis, no_first]
     timeline.append(entry("analyse", "2026-10-13"))
-    assert skipped_steps(Step.AIDE, timeline, []) == [NO_FIRST]
+    assert skipped_steps(Step.AIDE, timeline, []) == [no_first]
 
 
 def test_a_closure_warns_that_running_aids_will_end_with_it():
@@ -441,3 +445,20 @@ def test_stored_entries_keep_their_new_fields():
                  follow_up="Revoir en janvier").model_dump(mode="json")
     again = TimelineEntry.model_validate(data, context=STORED)
     assert again.interlocutor is Interlocutor.EQUIPE and again.follow_up == "Revoir en janvier"
+
+
+def test_evaluations_of_an_aid_follow_each_other_in_order():
+    """One début, one fin, intermediate ones between: no progression read backwards."""
+    from rased_tui.domain.timeline import evaluation_order_problem
+
+    def evaluation(phase: str, day: str, id_: str = "") -> AidEvaluation:
+        return AidEvaluation.model_construct(id=id_ or phase + day, aid_id="a", phase=EvaluationPhase(phase),
+                                             date=date.fromisoformat(day))
+
+    start, middle = evaluation("debut", "2026-10-01"), evaluation("intermediaire", "2026-11-01")
+    assert evaluation_order_problem(evaluation("intermediaire", "2026-11-15"), [start, middle]) is None
+    assert "ne peut précéder" in evaluation_order_problem(evaluation("intermediaire", "2026-09-20"), [start])
+    assert "ne peut suivre" in evaluation_order_problem(evaluation("debut", "2026-12-15", "x"), [middle])
+    assert "déjà une évaluation début" in evaluation_order_problem(evaluation("debut", "2026-09-01"), [start])
+    # an evaluation moved by its own correction is not compared with its former self
+    assert evaluation_order_problem(evaluation("debut", "2026-10-05", start.id), [start, middle]) is None

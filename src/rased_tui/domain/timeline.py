@@ -153,18 +153,20 @@ def skipped_steps(step: Step, entries: Sequence[TimelineEntry], aids: Sequence[A
     """Warnings (never refusals) when a step comes before the ones that usually precede it."""
     episode = current_episode(entries)
     reached = {entry.kind for entry in episode}
+    reopenings = [entry.date for entry in entries if entry.kind is EntryKind.REOUVERTURE]
+    since = f" depuis la réouverture du {format_french_date(max(reopenings))}" if reopenings else ""
     warnings = []
     needs_analysis = step in (Step.PREMIERE_INTENTION, Step.AIDE, Step.AUTRE_REPONSE, Step.ORIENTATION,
                               Step.BILAN, Step.CLOTURE)
     if needs_analysis and EntryKind.ANALYSE not in reached:
-        warnings.append("Aucune première analyse n'est enregistrée : toute demande est d'abord analysée "
-                        "par l'équipe restreinte.")
+        warnings.append(f"Aucune première analyse n'est enregistrée{since} : toute demande est d'abord "
+                        "analysée par l'équipe restreinte.")
     if step in (Step.AIDE, Step.AUTRE_REPONSE, Step.ORIENTATION) and EntryKind.PREMIERE_INTENTION not in reached:
         warnings.append("Aucune réponse de première intention (prise de contact, observation, entretien) "
-                        "n'est enregistrée.")
+                        f"n'est enregistrée{since}.")
     if step is Step.BILAN and EntryKind.SECONDE_INTENTION not in reached:
-        warnings.append("Aucune réponse de seconde intention n'est enregistrée : de quoi ce bilan rend-il "
-                        "compte ?")
+        warnings.append(f"Aucune réponse de seconde intention n'est enregistrée{since} : de quoi ce bilan "
+                        "rend-il compte ?")
     running = [aid for aid in aids if aid.is_open]
     if step is Step.CLOTURE and running:
         warnings.append(f"{count(len(running), 'aide')} en cours : elle{'s' if len(running) > 1 else ''} "
@@ -205,6 +207,28 @@ def evaluation_problem(aid: Aid, day: date | None) -> str | None:
         return f"L'évaluation précède le début de l'aide ({format_french_date(aid.start_date)})."
     if aid.end_date is not None and day > aid.end_date:
         return f"L'évaluation suit la fin de l'aide ({format_french_date(aid.end_date)})."
+    return None
+
+
+PHASE_ORDER = {EvaluationPhase.DEBUT: 0, EvaluationPhase.INTERMEDIAIRE: 1, EvaluationPhase.FIN: 2}
+
+
+def evaluation_order_problem(evaluation: AidEvaluation, others: Iterable[AidEvaluation]) -> str | None:
+    """An aid has one evaluation at the start and one at the end, and its evaluations follow
+    each other in that order: début, intermédiaire(s), fin (a progression read at a glance
+    must not invent a regression)."""
+    rank = PHASE_ORDER[evaluation.phase]
+    for other in others:
+        if other.id == evaluation.id:
+            continue
+        other_rank = PHASE_ORDER[other.phase]
+        what = f"l'évaluation {other.phase.label.lower()} du {format_french_date(other.date)}"
+        if other.phase is evaluation.phase and evaluation.phase is not EvaluationPhase.INTERMEDIAIRE:
+            return f"Cette aide a déjà une évaluation {other.phase.label.lower()} ({format_french_date(other.date)})."
+        if other_rank < rank and other.date > evaluation.date:
+            return f"Cette évaluation ({evaluation.phase.label.lower()}) ne peut précéder {what}."
+        if other_rank > rank and other.date < evaluation.date:
+            return f"Cette évaluation ({evaluation.phase.label.lower()}) ne peut suivre {what}."
     return None
 
 

@@ -55,12 +55,14 @@ from rased_tui.domain.timeline import (
     Step,
     carry_over_year,
     date_problem,
+    evaluation_order_problem,
     evaluation_problem,
     skipped_steps,
     turn_date_problem,
 )
 from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.store import StoreError
+from rased_tui.store.store import CONFIDENTIAL_AUTHOR_MESSAGE
 from rased_tui.widgets.toggles import CheckList, RadioChoice, TickBox
 from rased_tui.widgets.form import choice, date_input, field_row, text_input
 
@@ -596,6 +598,9 @@ class EntryForm(StepForm):
             data["member_ids"] = [data["author_member_id"]]
         if not data["text"].strip():
             problems.append(("text", "La note est vide."))
+        author = self.context.member(data["author_member_id"]) if data["author_member_id"] else None
+        if data["confidential"] and (author is None or author.role is not Role.PSYCHOLOGUE):
+            problems.append(("confidential", CONFIDENTIAL_AUTHOR_MESSAGE))
 
     def _write(self, entry: TimelineEntry, day: date | None) -> str:
         store = self.app.store
@@ -859,6 +864,11 @@ class EvaluationForm(StepForm):
             problems.append(("date", problem))
         elif aid is not None and (problem := evaluation_problem(aid, day)):
             problems.append(("date", problem))
+        elif aid is not None and self.value("phase") is not None:
+            candidate = AidEvaluation.model_construct(id=self.evaluation.id if self.evaluation else "", aid_id=aid.id,
+                                                      date=day, phase=EvaluationPhase(self.value("phase")))
+            if problem := evaluation_order_problem(candidate, self.context.evaluations.get(aid.id, [])):
+                problems.append(("phase", problem))
         if self.value("phase") is None:
             problems.append(("phase", "Choisissez le moment de l'évaluation."))
         score = None

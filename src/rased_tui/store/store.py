@@ -25,7 +25,15 @@ from rased_tui.domain.calendar import (
     utc_now,
 )
 from rased_tui.domain import timeline as timeline_rules
-from rased_tui.domain.enums import AidEndReason, CaseStatus, ClosureOutcome, EntryKind, MeetingKind, SecondResponse
+from rased_tui.domain.enums import (
+    AidEndReason,
+    CaseStatus,
+    ClosureOutcome,
+    EntryKind,
+    MeetingKind,
+    Role,
+    SecondResponse,
+)
 from rased_tui.domain.filters import CaseFilter, StatusGroup, search_words
 from rased_tui.domain.models import (
     STORED,
@@ -52,6 +60,8 @@ from rased_tui.store.opening import create_private_file, make_private_directory,
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
 ModelT = TypeVar("ModelT", bound=BaseModel)
 READ_ONLY_MESSAGE = "Base ouverte en lecture seule : aucune modification n'est possible."
+CONFIDENTIAL_AUTHOR_MESSAGE = ("Une note confidentielle est celle d'un·e psychologue : choisissez-le ou la comme "
+                               "auteur·rice, ou décochez « confidentielle ».")
 
 # Tables counted by `check` (the records people enter, and the audit log).
 DATA_TABLES = (
@@ -491,6 +501,7 @@ class Store:
         with self.transaction():
             if self._pending is None:
                 self._check_order(stamped)
+                self._check_confidential(stamped)
             full = _audit_view(stamped) if self._audit_each_row else None
             self._insert("timeline_entries", _model_row(stamped, {"member_ids"}), audited=full)
             self._write_entry_members(stamped)
@@ -499,6 +510,14 @@ class Store:
     def _write_entry_members(self, entry: TimelineEntry) -> None:
         self._insert_rows("timeline_entry_members", [{"entry_id": entry.id, "member_id": member_id}
                                                      for member_id in dict.fromkeys(entry.member_ids)])
+
+    def _check_confidential(self, entry: TimelineEntry) -> None:
+        """A confidential entry is a psychologist's own note (DOMAIN.md, « qui voit quoi »)."""
+        if not entry.confidential:
+            return
+        author = self.get_member(entry.author_member_id) if entry.author_member_id else None
+        if author is None or author.role is not Role.PSYCHOLOGUE:
+            raise StoreError(CONFIDENTIAL_AUTHOR_MESSAGE)
 
     def _check_order(self, entry: TimelineEntry) -> None:
         problem = timeline_rules.refusal(timeline_rules.step_of(entry), self.case_status(entry.case_id)) or \
@@ -526,6 +545,7 @@ class Store:
                 raise StoreError("Cette étape n'existe plus.")
             kept = entry.model_copy(update={"case_id": before.case_id, "kind": before.kind,
                                             "created_at": before.created_at})
+            self._check_confidential(kept)
             columns = _model_row(kept, {"id", "member_ids", "case_id", "kind", "created_at"})
             self._connection.execute(
                 f"UPDATE timeline_entries SET {', '.join(f'{column} = ?' for column in columns)} WHERE id = ?",
@@ -661,7 +681,8 @@ class Store:
         return evaluation
 
     def _check_evaluation(self, aid: Aid, evaluation: AidEvaluation) -> None:
-        problem = timeline_rules.evaluation_problem(aid, evaluation.date)
+        problem = timeline_rules.evaluation_problem(aid, evaluation.date) or \
+            timeline_rules.evaluation_order_problem(evaluation, self.list_evaluations(aid.id))
         if problem:
             raise StoreError(problem)
         if not self.case_status(aid.case_id).is_open:
@@ -679,7 +700,8 @@ class Store:
                 raise StoreError("Cette évaluation n'existe plus.")
             aid = self.get_aid(before.aid_id)
             kept = evaluation.model_copy(update={"aid_id": before.aid_id})
-            problem = timeline_rules.evaluation_problem(aid, kept.date)
+            problem = timeline_rules.evaluation_problem(aid, kept.date) or \
+                timeline_rules.evaluation_order_problem(kept, self.list_evaluations(aid.id))
             if problem:
                 raise StoreError(problem)
             columns = _model_row(kept, {"id", "aid_id"})
