@@ -7,6 +7,7 @@ screens never touch SQL themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -15,6 +16,7 @@ from textual.screen import Screen
 
 from rased_tui import __version__
 from rased_tui.screens.help import HelpScreen
+from rased_tui.screens.case import STEP_KEYS, CaseScreen
 from rased_tui.screens.cases import CasesScreen
 from rased_tui.store import Store
 
@@ -55,6 +57,8 @@ class RasedApp(App[None]):
                                 lambda: self._on_cases(cases.action_new_request))
             yield SystemCommand("Modifier la demande", "Modifier la demande du dossier sélectionné (e)",
                                 lambda: self._on_cases(cases.action_edit_request))
+        if isinstance(screen, CaseScreen) and not self.store.read_only:
+            yield from self._step_commands(screen)
         if cases is not None:
             yield SystemCommand("Rechercher", "Chercher un élève, un numéro, un texte (/)",
                                 lambda: self._on_cases(cases.action_search))
@@ -63,6 +67,13 @@ class RasedApp(App[None]):
         yield SystemCommand("Aide", "Les touches de cet écran et de l'application (F1)", self.action_help)
         yield SystemCommand("Thème", "Changer les couleurs de l'interface", self.action_change_theme)
         yield SystemCommand("Quitter", "Fermer rased-tui (q)", self.action_quit)
+
+    @staticmethod
+    def _step_commands(screen: CaseScreen) -> Iterable[SystemCommand]:
+        """Each step of the case in front, as the palette offers it."""
+        for step, key in STEP_KEYS.items():
+            yield SystemCommand(step.label, f"Ajouter au dossier en cours ({key})", partial(screen.action_step, step.value))
+        yield SystemCommand("Journal du dossier", "Qui a modifié quoi, et quand (j)", screen.action_journal)
 
     def _cases_screen(self) -> CasesScreen | None:
         return next((screen for screen in self.screen_stack if isinstance(screen, CasesScreen)), None)

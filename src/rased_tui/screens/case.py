@@ -1,6 +1,6 @@
 """The case screen (`enter` on the list): the request, the aids and the timeline of one case.
 
-At the top, the request in one line (`d` folds it open), the aids with their progression at a
+At the top, the request in one line (`d` shows all of it), the aids with their progression at a
 glance, and the step that makes sense next. Below, the timeline, oldest first: the request,
 each step with its date, members and text, each evaluation of an aid and each end of an aid.
 Each step is one key away (see HELP) or chosen from a menu (`+`); `e` edits and `suppr`
@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Collapsible, DataTable, Footer, Header, Markdown, OptionList, Static
+from textual.widgets import DataTable, Footer, Header, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rased_tui.domain.calendar import format_french_date, today
@@ -130,7 +130,8 @@ def aid_line(aid: Aid, context: CaseContext, evaluations: list[AidEvaluation]) -
     giver = context.member(aid.member_id)
     parts = [f"Aide {aid.kind.value}", giver.full_name if giver else "?", aid.modality.label.lower()]
     if aid.sessions_per_week:
-        parts.append(f"{aid.sessions_per_week:g}".replace(".", ",") + " séance(s)/sem.")
+        sessions = f"{aid.sessions_per_week:g}".replace(".", ",")
+        parts.append(f"{sessions} séance{'s' if aid.sessions_per_week >= 2 else ''}/sem.")
     if aid.consent_status is not ConsentStatus.DONNE:
         parts.append(f"accord {aid.consent_status.label.lower()} — non commencée")
     elif aid.is_open:
@@ -171,19 +172,21 @@ def timeline_rows(context: CaseContext, linked: dict[str, str]) -> list[Timeline
         text = ("🔒 confidentiel — " if entry.confidential else "") + _first_line(entry.text)
         if entry.follow_up:
             text += f" — suivi : {_first_line(entry.follow_up)}"
-        rows.append(TimelineRow(f"entry:{entry.id}", entry.date, (1, entry.created_at or "", entry.id), (
+        rows.append(TimelineRow(f"entry:{entry.id}", entry.date, (1, entry.created_at or "", 0, entry.id), (
             format_french_date(entry.date), SHORT_KIND[entry.kind], detail, who, text),
             entry.text + (f"\n\nSuivi : {entry.follow_up}" if entry.follow_up else "")))
     for aid in context.aids:
         giver = names.get(aid.member_id, "?")
         for evaluation in context.evaluations.get(aid.id, []):
-            score = f" · {evaluation.score}/10" if evaluation.score is not None else ""
-            rows.append(TimelineRow(f"evaluation:{evaluation.id}", evaluation.date, (2, evaluation.id), (
+            score = f"{evaluation.score}/10 · " if evaluation.score is not None else ""
+            rank = (1, context.recorded.get(evaluation.id, ""), 1, evaluation.id)
+            rows.append(TimelineRow(f"evaluation:{evaluation.id}", evaluation.date, rank, (
                 format_french_date(evaluation.date), "Évaluation",
-                f"Aide {aid.kind.value} · {evaluation.phase.label.lower()}{score}", giver,
+                f"{score}{evaluation.phase.label.lower()} · aide {aid.kind.value}", giver,
                 _first_line(evaluation.observations)), evaluation.observations))
         if aid.end_date is not None:
-            rows.append(TimelineRow(f"aidend:{aid.id}", aid.end_date, (3, aid.id), (
+            rank = (1, context.recorded.get(aid.id, ""), 2, aid.id)
+            rows.append(TimelineRow(f"aidend:{aid.id}", aid.end_date, rank, (
                 format_french_date(aid.end_date), "Fin d'aide", f"Aide {aid.kind.value} · {aid.end_reason.label}",
                 giver, _first_line(aid.end_note)), aid.end_note))
     return sorted(rows, key=lambda row: (row.day, row.rank))
@@ -257,7 +260,8 @@ class StepMenu(ModalScreen[Step | None]):
 
 
 class TextDialog(ModalScreen[None]):
-    """A line of the timeline in full (or the journal), to read; `escape` closes."""
+    """A text to read in full (the request, a line of the timeline or of the journal);
+    the arrows scroll it, `escape` closes."""
 
     BINDINGS = [Binding("escape", "close", "Fermer", id="text_close"),
                 Binding("enter", "close", "Fermer", show=False, id="text_close_enter")]
@@ -284,14 +288,16 @@ class CaseScreen(Screen[None]):
         Binding("plus", "steps_menu", "Étape", key_display="+", id="case_steps_menu"),
         Binding("e", "edit", "Modifier", id="case_edit"),
         Binding("delete", "delete", "Supprimer", key_display="suppr", id="case_delete"),
-        Binding("d", "toggle_request", "Demande", id="case_request"),
+        Binding("d", "show_request", "Demande", id="case_request"),
+        Binding("home", "first_line", "Première ligne", show=False, priority=True, id="case_first_line"),
+        Binding("end", "last_line", "Dernière ligne", show=False, priority=True, id="case_last_line"),
         Binding("j", "journal", "Journal", id="case_journal"),
         Binding("escape", "back", "Retour", id="case_back"),
     ] + [Binding(key, f"step('{step.value}')", step.label, show=False, id=f"case_step_{step.value}")
          for step, key in STEP_KEYS.items()]
 
     HELP = """\
-**Dossier** — la demande (repliée : `d` la déplie), les aides en cours avec leur progression,
+**Dossier** — la demande (`d` la montre en entier), les aides en cours avec leur progression,
 l'étape suggérée, puis la chronologie, de la plus ancienne à la plus récente.
 
 | Touche | Étape à ajouter |
@@ -312,7 +318,8 @@ l'étape suggérée, puis la chronologie, de la plus ancienne à la plus récent
 
 | Touche | Action sur la ligne sélectionnée |
 |---|---|
-| `entrée` | lire la ligne en entier (sur la demande : la déplier) |
+| `entrée` | lire la ligne en entier (la demande, une étape, une évaluation) |
+| `début` / `fin` | première / dernière ligne |
 | `e` | modifier (la demande, une étape, une évaluation, une fin d'aide) |
 | `suppr` | supprimer, après confirmation (la demande ne se supprime pas) |
 | `j` | journal : qui a modifié quoi et quand |
@@ -327,14 +334,14 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         self.case_id = case_id
         self.context: CaseContext | None = None
         self.hidden_confidential = 0
+        self._request_text = ""
         self._rows: dict[str, TimelineRow] = {}
         self._laid_out_for = 0  # the screen width the table's columns were made for
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="case-heading", markup=False)
-        with Collapsible(title="Demande", id="case-request", collapsed=True):
-            yield Markdown("", id="case-request-text")
+        yield Static("", id="case-request", markup=False)
         yield Static("", id="case-aids", markup=False)
         yield Static("", id="case-next", markup=False)
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
@@ -364,14 +371,14 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
             self.context = CaseContext(
                 case=case, status=store.case_status(case.id), entries=entries, aids=store.list_aids(case.id),
                 evaluations=store.case_evaluations(case.id), members=store.list_members(),
-                years=store.case_years(case.id))
+                years=store.case_years(case.id), recorded=store.recording_times(case.id))
             school = store.get_school(case.school_id)
             linked = self._linked_labels(entries)
         except StoreError as error:
             self.notify(str(error), title="Lecture impossible", severity="error")
             return False
         self._show_heading(school.name if school else "?")
-        self.query_one("#case-request-text", Markdown).update(request_markdown(case, school.name if school else "?"))
+        self._request_text = f"# Demande {case.number}\n\n" + request_markdown(case, school.name if school else "?")
         self._show_aids()
         self._show_next_step()
         self._fill_table(timeline_rows(self.context, linked))
@@ -388,7 +395,7 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         for meeting_id in {entry.meeting_id for entry in entries if entry.meeting_id}:
             meeting = self.app.store.get_meeting(meeting_id)
             if meeting is not None:
-                what = "réunion urgente" if meeting.kind.value == "urgente" else "réunion du pôle"
+                what = "urgence" if meeting.kind.value == "urgente" else "réunion"
                 labels[meeting_id] = f"{what} du {format_french_date(meeting.date)}"
         return labels
 
@@ -401,8 +408,8 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         self.query_one("#case-heading", Static).update(
             f"Dossier {case.number} · {case.subject_label}" + (f" ({level})" if level else "")
             + f" · {school_name} · {years} · Statut : {context.status.label}{urgent}")
-        self.query_one("#case-request", Collapsible).title = (
-            f"Demande du {format_french_date(case.date_sent)} — {case.main_motif.label} (d : déplier / replier)")
+        self.query_one("#case-request", Static).update(
+            f"Demande du {format_french_date(case.date_sent)} — {case.main_motif.label} — d : lire la demande")
 
     def _show_aids(self) -> None:
         context = self.context
@@ -503,7 +510,7 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
     def _read_line(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         if key == REQUEST_ROW:
-            self.action_toggle_request()
+            self.action_show_request()
             return
         row = self._rows.get(key)
         if row is not None:
@@ -512,9 +519,16 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
             body = "  \n".join(md(line) for line in row.full_text.splitlines()) or "*(pas de texte)*"
             self.app.push_screen(TextDialog(f"## {md(heading)}\n\n{body}"))
 
-    def action_toggle_request(self) -> None:
-        request = self.query_one("#case-request", Collapsible)
-        request.collapsed = not request.collapsed
+    def action_show_request(self) -> None:
+        """The whole request, in a dialog that scrolls (`d`, or `entrée` on its line)."""
+        self.app.push_screen(TextDialog(self._request_text))
+
+    def action_first_line(self) -> None:
+        self.query_one(DataTable).move_cursor(row=0)
+
+    def action_last_line(self) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)
 
     def action_edit(self) -> None:
         key = self.selected_key()

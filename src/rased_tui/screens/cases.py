@@ -222,11 +222,20 @@ class CasesScreen(Screen[None]):
         return True
 
 
+# Statuses as the narrow column of the list writes them.
+SHORT_STATUS = {
+    CaseStatus.PREMIERE_INTENTION: "1re intention",
+    CaseStatus.SECONDE_INTENTION: "2de intention",
+    CaseStatus.CLASSEE_SANS_SUITE: "Sans suite",
+}
+
+
 def _cells(row) -> tuple[str, ...]:
     """The cells of one row of the table, in French."""
     main_motif = Motif(row["main_motif"]).label if row["main_motif"] else ""
+    status = CaseStatus(row["status"])
     return (row["number"], "⚠" if row["urgent"] else "", format_french_date(row["date_sent"]),
-            row["subject"] or "", CaseStatus(row["status"]).label, row["levels"] or "", row["school"],
+            row["subject"] or "", SHORT_STATUS.get(status, status.label), row["levels"] or "", row["school"],
             main_motif, row["members"] or "", format_french_date(row["last_entry"]))
 
 

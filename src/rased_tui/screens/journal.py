@@ -54,7 +54,8 @@ class JournalScreen(ModalScreen[None]):
     """Every change of one case, from the audit log."""
 
     CSS_PATH = "case.tcss"
-    BINDINGS = [Binding("escape", "close", "Fermer", id="journal_close")]
+    BINDINGS = [Binding("escape", "close", "Fermer", id="journal_close"),
+                Binding("f1", "app.help", "Aide", key_display="F1", id="journal_help")]
     HELP = """\
 **Journal du dossier** — chaque ajout, modification ou suppression, avec son auteur et son
 heure. `entrée` montre la ligne avant et après ; `échap` revient au dossier. Le journal ne se

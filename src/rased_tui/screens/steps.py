@@ -84,6 +84,7 @@ class CaseContext:
     evaluations: dict[str, list[AidEvaluation]]
     members: list[Member]
     years: list[str] = field(default_factory=list)
+    recorded: dict[str, str] = field(default_factory=dict)  # when evaluations and aid ends were entered
 
     def member(self, member_id: str) -> Member | None:
         return next((member for member in self.members if member.id == member_id), None)
@@ -95,7 +96,8 @@ class CaseContext:
 
 
 def member_label(member: Member) -> str:
-    return f"{member.full_name} — {member.role.label}"
+    """'Claire Duchêne — Maître E': the role without its explanation in brackets."""
+    return f"{member.full_name} — {member.role.label.split(' (')[0]}"
 
 
 def aid_label(aid: Aid, context: CaseContext) -> str:
@@ -112,6 +114,8 @@ class StepForm(ModalScreen[bool]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Enregistrer", id="step_save"),
         Binding("escape", "cancel", "Annuler", id="step_cancel"),
+        # a dialog does not pass keys on to the application: its help key is its own
+        Binding("f1", "app.help", "Aide", key_display="F1", id="step_help"),
     ]
     HELP = """\
 **Étape d'un dossier** — remplissez les champs puis `ctrl+s` pour enregistrer, `échap` pour
@@ -157,9 +161,25 @@ avertissements (en jaune) n'empêchent pas d'enregistrer ; les erreurs (en rouge
                       if widget.display and widget.can_focus), None)
         if first is not None:
             first.focus()
+            if isinstance(first, Input):
+                first.select_all()  # typing replaces the date proposed
+        for area in self.query(TextArea):
+            area.move_cursor(area.document.end)  # a correction goes on from the end of the text
 
     def after_mount(self) -> None:
         """Show or hide the fields that depend on a choice."""
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    @on(SelectionList.SelectedChanged)
+    @on(RadioSet.Changed)
+    @on(Checkbox.Changed)
+    def _field_changed(self, event) -> None:
+        """A field being corrected loses its error message (the next save checks it again)."""
+        widget = getattr(event, "control", None) or getattr(event, "selection_list", None)
+        if widget is not None and widget.id:
+            self.show_error(widget.id, "")
 
     # -- reading the fields ---------------------------------------------------------------
 
@@ -487,11 +507,15 @@ class EntryForm(StepForm):
         meetings = [meeting for meeting in self.app.store.list_meetings(year)
                     if meeting.kind is MeetingKind.ORDINAIRE and meeting.period_number == span.number]
         if meetings and meetings[0].date > day:
-            return (f"La réunion de la période {span.number} est prévue le {format_french_date(meetings[0].date)} : "
-                    "datez l'analyse de ce jour-là, ou choisissez le traitement en urgence.")
+            return self._future_meeting(span.number, meetings[0].date)
         if meetings:
             return f"Réunion de la période {span.number} du {format_french_date(meetings[0].date)}."
         return f"Réunion de la période {span.number} : elle sera enregistrée à la date de l'analyse."
+
+    @staticmethod
+    def _future_meeting(period: int, day: date) -> str:
+        return (f"La réunion de la période {period} n'a pas encore eu lieu (prévue le {format_french_date(day)}) : "
+                "choisissez le traitement en urgence ou la synthèse du RASED.")
 
     # -- building the entry ---------------------------------------------------------------
 
@@ -541,8 +565,14 @@ class EntryForm(StepForm):
             problems.append(("meeting", "Choisissez la réunion."))
         elif where == MeetingKind.ORDINAIRE.value and data["date"]:
             year = school_year_of(data["date"])
-            if period_of(data["date"], self.app.store.periods_of_year(year)) is None:
+            span = period_of(data["date"], self.app.store.periods_of_year(year))
+            if span is None:
                 problems.append(("meeting", "Aucune période scolaire à cette date : choisissez une autre réunion."))
+                return
+            planned = [meeting.date for meeting in self.app.store.list_meetings(year)
+                       if meeting.kind is MeetingKind.ORDINAIRE and meeting.period_number == span.number]
+            if planned and planned[0] > data["date"]:
+                problems.append(("meeting", self._future_meeting(span.number, planned[0])))
 
     def _check_first_response(self, data: dict, problems: list) -> None:
         data["sub_kind"] = self.value("sub-kind")
@@ -773,7 +803,8 @@ class AidForm(StepForm):
         giver = self.context.member(aid.member_id)
         text = f"{aid.kind.label} — {aid.modality.label}"
         if aid.sessions_per_week:
-            text += f", {_number_text(aid.sessions_per_week)} séance(s) par semaine"
+            plural = "s" if aid.sessions_per_week >= 2 else ""
+            text += f", {_number_text(aid.sessions_per_week)} séance{plural} par semaine"
         if aid.objectives:
             text += f". Objectifs : {aid.objectives}"
         entry = TimelineEntry(

@@ -723,6 +723,15 @@ class Store:
         self._connection.execute("DELETE FROM aid_evaluations WHERE id = ?", (evaluation.id,))
         self._audit("suppression", "aid_evaluations", evaluation.id, _audit_view(evaluation, case_id=case_id), None)
 
+    def recording_times(self, case_id: str) -> dict[str, str]:
+        """When each evaluation of a case was recorded and each ended aid was last changed
+        (UTC), by id: lines of the same day are shown in the order they were entered."""
+        rows = self._all(
+            "SELECT v.id, v.created_at FROM aid_evaluations v JOIN aids a ON a.id = v.aid_id WHERE a.case_id = ?"
+            " UNION ALL SELECT id, updated_at FROM aids WHERE case_id = ? AND end_date IS NOT NULL",
+            (case_id, case_id))
+        return {row[0]: row[1] for row in rows}
+
     def case_evaluations(self, case_id: str) -> dict[str, list[AidEvaluation]]:
         """The evaluations of each aid of a case, oldest first, by aid id."""
         rows = self._all(
