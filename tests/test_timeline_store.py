@@ -483,7 +483,7 @@ def test_a_withdrawn_consent_is_dated_by_the_end_of_the_aid(store, case, psy):
     assert got.consent_withdrawn_on == date(2026, 11, 18) == got.end_date
     assert got.end_reason is AidEndReason.RETRAIT_CONSENTEMENT
     assert got.consent_status == "donne"  # it was given, then withdrawn
-    [line] = [line for line in store.case_journal(case.id) if line.action == "modification"]
+    [line] = [line for line in store.case_journal(case.id, include_confidential=True) if line.action == "modification"]
     assert sorted(line.changed_fields) == ["consent_withdrawn_on", "end_date", "end_reason"]
 
 
@@ -675,7 +675,7 @@ def test_case_journal_lists_every_change_of_the_case_and_nothing_else(store, cas
     store.end_aid(aid.id, date(2026, 11, 20), AidEndReason.OBJECTIFS_ATTEINTS, "Lecture fluide")
     store.update_case(store.get_case(case.id).model_copy(update={"urgent": True}))
 
-    journal = store.case_journal(case.id)
+    journal = store.case_journal(case.id, include_confidential=True)
     assert [(line.action, line.table, line.row_id) for line in journal] == [
         ("ajout", "cases", case.id),
         ("ajout", "timeline_entries", analysis.id),
@@ -696,7 +696,7 @@ def test_case_journal_lists_every_change_of_the_case_and_nothing_else(store, cas
     assert journal[4].before["text"] == "Erreur de dossier" and journal[4].after is None
     assert journal[0].before is None and journal[0].after["number"] == case.number
     # the other case's journal holds only its own records
-    other_ids = {line.row_id for line in store.case_journal(other.id)}
+    other_ids = {line.row_id for line in store.case_journal(other.id, include_confidential=True)}
     assert other.id in other_ids and other_note.id in other_ids and other_evaluation.id in other_ids
     assert not other_ids & {line.row_id for line in journal}
 
@@ -708,7 +708,7 @@ def test_case_journal_changed_fields(store, case, maitre_e):
     evaluation = store.add_evaluation(AidEvaluation(aid_id=aid.id, date="2026-11-02", phase="debut"))
     store.update_evaluation(evaluation.model_copy(update={"score": 5, "observations": "Progrès"}))
     store.end_aid(aid.id, date(2026, 11, 20), AidEndReason.OBJECTIFS_ATTEINTS, "Lecture fluide")
-    changed = {(line.table, line.action): line.changed_fields for line in store.case_journal(case.id)}
+    changed = {(line.table, line.action): line.changed_fields for line in store.case_journal(case.id, include_confidential=True)}
     assert sorted(changed[("timeline_entries", "modification")]) == ["member_ids", "text"]
     assert sorted(changed[("aid_evaluations", "modification")]) == ["observations", "score"]
     assert sorted(changed[("aids", "modification")]) == ["end_date", "end_note", "end_reason"]
@@ -720,7 +720,7 @@ def test_case_journal_keeps_an_aid_removed_with_its_step(store, case, maitre_e):
     evaluation = store.add_evaluation(AidEvaluation(aid_id=aid.id, date="2026-11-02", phase="debut"))
     store.end_aid(aid.id, date(2026, 11, 20), AidEndReason.OBJECTIFS_ATTEINTS)
     store.delete_entry(opening.id)
-    lines = [(line.action, line.table, line.row_id) for line in store.case_journal(case.id)]
+    lines = [(line.action, line.table, line.row_id) for line in store.case_journal(case.id, include_confidential=True)]
     assert lines == [
         ("ajout", "cases", case.id),
         ("ajout", "aids", aid.id),
@@ -743,9 +743,9 @@ def test_journal_line_changed_fields_ignores_stamps():
 
 
 def test_case_journal_of_a_case_with_nothing_but_its_request(store, case):
-    [line] = store.case_journal(case.id)
+    [line] = store.case_journal(case.id, include_confidential=True)
     assert (line.action, line.table, line.row_id) == ("ajout", "cases", case.id)
-    assert store.case_journal("0" * 36) == []
+    assert store.case_journal("0" * 36, include_confidential=True) == []
 
 
 # -- meetings and périodes ----------------------------------------------------------------------
@@ -940,3 +940,14 @@ def test_a_migrated_database_takes_the_new_fields_and_their_rule(version_2_db):
     with Store.open(version_2_db) as again:  # opening again migrates nothing more
         assert again.connection.execute("PRAGMA user_version").fetchone()[0] == 3
     assert len(list(version_2_db.parent.glob("*avant-migration*"))) == 1
+
+
+def test_closing_ends_an_aid_still_waiting_for_consent_as_never_started(store, case, maitre_e):
+    """An aid proposed and never agreed to does not get the closure's outcome as its reason."""
+    store.add_entry(step(case, "analyse", "2026-10-06"))
+    waiting, _ = store.open_aid(aid_of(case, maitre_e, consent="en_attente", start="2026-11-02"),
+                                aid_step(case, "2026-11-02"))
+    store.close_case(closure(case, "2026-11-16", "objectifs_atteints"))
+    ended = store.get_aid(waiting.id)
+    assert ended.end_date == date(2026, 11, 16) and ended.end_reason is AidEndReason.AUTRE
+    assert "jamais commencée" in ended.end_note

@@ -79,7 +79,8 @@ modifie pas : `rased-tui check` vérifie qu'il n'a pas été altéré.
             table.add_column(label, width=width, key=label)
         store = self.app.store
         try:
-            self.lines = store.case_journal(self.case.id)
+            # the IEN's read-only review never shows the psychologist's confidential notes
+            self.lines = store.case_journal(self.case.id, include_confidential=not store.read_only)
             members = {f"membre:{member.id}": member.full_name for member in store.list_members()}
         except StoreError as error:
             self.notify(str(error), title="Lecture impossible", severity="error")

@@ -489,8 +489,12 @@ class EntryForm(StepForm):
             self.query_one("#action-row").display = formation
         elif self.step is Step.ANALYSE:
             self.query_one("#meeting-hint", Static).update(self._meeting_hint())
-        elif self.step is Step.NOTE and self.entry is None and self.value("author"):
-            # a new note of the psychologue is confidential unless unticked (an edited one keeps its choice)
+
+    @on(Select.Changed, "#author")
+    def _author_changed(self) -> None:
+        """A new note of the psychologue is confidential unless unticked; an edited note keeps
+        its choice, and so does a note whose date is corrected."""
+        if self.entry is None and self.value("author"):
             author = self.context.member(self.value("author"))
             self.query_one("#confidential", Checkbox).value = bool(author and author.role is Role.PSYCHOLOGUE)
 
@@ -634,16 +638,17 @@ class EntryForm(StepForm):
 
     def _write(self, entry: TimelineEntry, day: date | None) -> str:
         store = self.app.store
-        if self.step is Step.ANALYSE:
-            entry = entry.model_copy(update={"meeting_id": self._meeting_id(entry.date)})
         what = f"{self.step.label} du {format_french_date(entry.date)}"
-        if self.entry is not None:
-            store.update_entry(entry)
-            return f"Étape modifiée : {what}."
-        if self.step is Step.CLOTURE:
-            store.close_case(entry)
-        else:
-            store.add_entry(entry)
+        with store.transaction():  # a meeting recorded for the analysis goes if the analysis is refused
+            if self.step is Step.ANALYSE:
+                entry = entry.model_copy(update={"meeting_id": self._meeting_id(entry.date)})
+            if self.entry is not None:
+                store.update_entry(entry)
+                return f"Étape modifiée : {what}."
+            if self.step is Step.CLOTURE:
+                store.close_case(entry)
+            else:
+                store.add_entry(entry)
         return f"Étape enregistrée : {what}."
 
     def _meeting_id(self, day: date) -> str | None:
@@ -653,8 +658,7 @@ class EntryForm(StepForm):
         year = school_year_of(day)
         kind = MeetingKind(where)
         span = period_of(day, self.app.store.periods_of_year(year)) if kind is MeetingKind.ORDINAIRE else None
-        with self.app.store.transaction():
-            return self.app.store.meeting_for(year, kind, period_number=span.number if span else None, day=day).id
+        return self.app.store.meeting_for(year, kind, period_number=span.number if span else None, day=day).id
 
 
 class AidForm(StepForm):
@@ -678,6 +682,7 @@ class AidForm(StepForm):
         kind = aid.kind if aid else AidKind.E
         yield self.radio_field("Type d'aide", "kind", [(item.label, item.value) for item in AidKind], kind.value)
         yield field_row("Membre du RASED", Select([], prompt="Choisir…", compact=True, id="giver"))
+        yield Static("", id="giver-hint", markup=False)
         yield field_row("Modalité", choice("modality", [(item.label, item.value) for item in Modality],
                                            aid.modality.value if aid else Select.NULL))
         yield field_row("Séances par semaine", text_input("sessions", _number_text(aid.sessions_per_week if aid else None),
@@ -725,8 +730,9 @@ class AidForm(StepForm):
             select.value = chosen
         elif len(givers) == 1:
             select.value = givers[0].id
-        self.show_error("giver", "" if givers else f"Aucun membre actif n'a la fonction « {role.label} » "
-                                                   "dans l'annuaire.")
+        hint = self.query_one("#giver-hint", Static)
+        hint.update("" if givers else f"Aucun membre actif n'a la fonction « {role.label} » dans l'annuaire.")
+        hint.display = not givers
 
     def _show_consent_hint(self) -> None:
         consent = self.value("consent")
@@ -770,9 +776,13 @@ class AidForm(StepForm):
             "consent_form": self.value("consent-form"), "consent_date": consent_day,
             "consent_by": self.value("consent-by"),
         }
-        if self.aid is not None:
+        was_refused = self.aid is not None and self.aid.consent_status is ConsentStatus.REFUSE
+        if self.aid is not None and not (was_refused and consent != ConsentStatus.REFUSE.value):
+            # the end stays, unless a refusal (which ended the aid at once) became an agreement
             data.update(id=self.aid.id, end_date=self.aid.end_date, end_reason=self.aid.end_reason,
                         end_note=self.aid.end_note, consent_withdrawn_on=self.aid.consent_withdrawn_on)
+        elif self.aid is not None:
+            data["id"] = self.aid.id
         if consent == ConsentStatus.REFUSE.value and (self.aid is None or self.aid.end_date is None):
             data.update(end_date=start, end_reason=AidEndReason.AUTRE,
                         end_note="Accord refusé par la famille : l'aide n'a pas commencé.")

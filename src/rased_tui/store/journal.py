@@ -23,6 +23,11 @@ class JournalLine:
     after: dict | None
 
     @property
+    def about_confidential(self) -> bool:
+        """A line about a confidential note (before or after the change)."""
+        return any(record and record.get("confidential") for record in (self.before, self.after))
+
+    @property
     def changed_fields(self) -> list[str]:
         """The fields whose value differs between before and after (for a modification)."""
         if not self.before or not self.after:

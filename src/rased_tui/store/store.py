@@ -29,6 +29,7 @@ from rased_tui.domain.enums import (
     AidEndReason,
     CaseStatus,
     ClosureOutcome,
+    ConsentStatus,
     EntryKind,
     MeetingKind,
     Role,
@@ -590,9 +591,15 @@ class Store:
             saved = self.add_entry(entry)
             if end_date_of_aids:
                 for aid in self.list_aids(entry.case_id):
-                    if aid.is_open:
+                    if not aid.is_open:
+                        continue
+                    if aid.consent_status is ConsentStatus.DONNE:
                         self.end_aid(aid.id, max(entry.date, aid.start_date), reason,
                                      "Fin de l'aide à la clôture du dossier.")
+                    else:  # proposed, never started: no outcome to give it
+                        self.end_aid(aid.id, max(entry.date, aid.start_date), AidEndReason.AUTRE,
+                                     "Aide proposée, jamais commencée (accord de la famille non donné) : "
+                                     "dossier clôturé.")
         return saved
 
     def list_entries(self, case_id: str, *, include_confidential: bool) -> list[TimelineEntry]:
@@ -793,12 +800,14 @@ class Store:
             return [PeriodSpan(school_year, p.number, p.start_date, p.end_date) for p in recorded]
         return approximate_periods(school_year)
 
-    def case_journal(self, case_id: str) -> list[JournalLine]:
-        """Who added, changed or removed what in a case, and when (from the audit log)."""
+    def case_journal(self, case_id: str, *, include_confidential: bool) -> list[JournalLine]:
+        """Who added, changed or removed what in a case, and when (from the audit log). The
+        lines about confidential notes only when asked in so many words, as for the timeline."""
         try:
-            return case_journal(self._connection, case_id)
+            lines = case_journal(self._connection, case_id)
         except sqlite3.Error as error:
             raise translate_sqlite_error(error) from None
+        return lines if include_confidential else [line for line in lines if not line.about_confidential]
 
     # -- shared actions (formation ciblée) --------------------------------------------------
 
