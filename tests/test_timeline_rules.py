@@ -462,3 +462,9 @@ def test_evaluations_of_an_aid_follow_each_other_in_order():
     assert "déjà une évaluation début" in evaluation_order_problem(evaluation("debut", "2026-09-01"), [start])
     # an evaluation moved by its own correction is not compared with its former self
     assert evaluation_order_problem(evaluation("debut", "2026-10-05", start.id), [start, middle]) is None
+
+
+def test_closure_warning_tells_running_aids_from_aids_waiting_for_consent():
+    waiting = aid("E", consent="en_attente")
+    [warning] = skipped_steps(Step.CLOTURE, [entry("analyse", "2026-10-06")], [waiting])
+    assert warning == "1 aide proposée sans l'accord de la famille prendra fin, jamais commencée."

@@ -167,7 +167,12 @@ def skipped_steps(step: Step, entries: Sequence[TimelineEntry], aids: Sequence[A
     if step is Step.BILAN and EntryKind.SECONDE_INTENTION not in reached:
         warnings.append(f"Aucune réponse de seconde intention n'est enregistrée{since} : de quoi ce bilan "
                         "rend-il compte ?")
-    running = [aid for aid in aids if aid.is_open]
+    running = [aid for aid in aids if aid.is_open and aid.consent_status is ConsentStatus.DONNE]
+    proposed = [aid for aid in aids if aid.is_open and aid.consent_status is not ConsentStatus.DONNE]
+    if step is Step.CLOTURE and proposed:
+        warnings.append(f"{count(len(proposed), 'aide proposée', 'aides proposées')} sans l'accord de la famille "
+                        "prendr" + ("ont" if len(proposed) > 1 else "a") + " fin, jamais commencée"
+                        + ("s" if len(proposed) > 1 else "") + ".")
     if step is Step.CLOTURE and running:
         warnings.append(f"{count(len(running), 'aide')} en cours : elle{'s' if len(running) > 1 else ''} "
                         "prendr" + ("ont" if len(running) > 1 else "a") + " fin à la date de la clôture.")
