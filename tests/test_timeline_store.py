@@ -951,3 +951,14 @@ def test_closing_ends_an_aid_still_waiting_for_consent_as_never_started(store, c
     ended = store.get_aid(waiting.id)
     assert ended.end_date == date(2026, 11, 16) and ended.end_reason is AidEndReason.AUTRE
     assert "jamais commencée" in ended.end_note
+
+
+def test_every_field_the_journal_can_name_has_a_french_title():
+    """The journal names changed fields by their models' titles: none may show a code name."""
+    from rased_tui.domain.models import Aid as AidModel, AidEvaluation as EvaluationModel, Case as CaseModel
+
+    for model in (TimelineEntry, AidModel, EvaluationModel, CaseModel):
+        untitled = [name for name, info in model.model_fields.items()
+                    if not info.title and name not in ("id", "case_id", "aid_id", "created_at", "number",
+                                                       "school_year", "sequence", "pupil")]
+        assert untitled == [], (model.__name__, untitled)

@@ -244,10 +244,10 @@ class Case(DomainModel):
     aesh: bool | None = Field(default=None, title="Présence d'un AESH/AVS")
     school_id: str = Field(title="École")
     requester: Requester = Field(title="Demandeur")
-    requester_detail: Text = ""
+    requester_detail: Text = Field(default="", title="Précision (demandeur)")
     date_sent: FrenchDate = Field(title="Date d'envoi")
     date_received: OptionalFrenchDate = Field(default=None, title="Date de réception")
-    urgent: bool = False
+    urgent: bool = Field(default=False, title="Demande urgente")
     description: Text = Field(title="Difficultés rencontrées")
     motifs: list[Motif] = Field(default_factory=list, validate_default=True, title="Motifs")
     other_motif: Text = Field(default="", title="Autre motif")
@@ -341,12 +341,12 @@ class TimelineEntry(DomainModel):
     date: FrenchDate = Field(title="Date")
     text: Text = Field(default="", title="Texte")
     partner: Partner | None = Field(default=None, title="Partenaire")
-    meeting_id: str | None = None
-    aid_id: str | None = None
-    action_id: str | None = None
+    meeting_id: str | None = Field(default=None, title="Réunion")
+    aid_id: str | None = Field(default=None, title="Aide")
+    action_id: str | None = Field(default=None, title="Action partagée")
     to_school_year: str | None = Field(default=None, title="Année de report")
-    confidential: bool = False
-    author_member_id: str | None = None
+    confidential: bool = Field(default=False, title="Confidentielle")
+    author_member_id: str | None = Field(default=None, title="Auteur·rice")
     member_ids: list[str] = Field(default_factory=list, title="Membres")
     created_at: str | None = None
     interlocutor: Interlocutor | None = Field(default=None, title="Avec qui")
@@ -397,7 +397,7 @@ class Aid(DomainModel):
     expected_weeks: int | None = Field(default=None, gt=0, le=52 * 3, title="Durée prévue (semaines)")
     end_date: OptionalFrenchDate = Field(default=None, title="Fin")
     end_reason: AidEndReason | None = Field(default=None, title="Motif de fin")
-    end_note: Text = ""
+    end_note: Text = Field(default="", title="Commentaire de fin")
     consent_status: ConsentStatus = Field(title="Accord de la famille")
     consent_form: ConsentForm | None = Field(default=None, title="Forme de l'accord")
     consent_date: OptionalFrenchDate = Field(default=None, title="Date de l'accord")
