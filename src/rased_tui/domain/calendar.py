@@ -62,6 +62,20 @@ def parse_french_date(text: str) -> date:
         raise ValueError(f"Le {cleaned} n'existe pas dans le calendrier.") from None
 
 
+def read_past_date(text: str, what: str = "La date", *, required: bool = True) -> tuple[date | None, str | None]:
+    """A date typed in a form, which cannot be in the future: (the date, None), or (None, the
+    reason in French). An empty field that is not required gives (None, None)."""
+    if not text.strip():
+        return None, f"{what} est obligatoire." if required else None
+    try:
+        day = parse_french_date(text)
+    except ValueError as error:
+        return None, str(error)
+    if day > today():
+        return None, f"{what} ne peut pas être dans le futur."
+    return day, None
+
+
 def format_french_date(value: date | str | None) -> str:
     """JJ/MM/AAAA for a date or an ISO string; empty for None."""
     if value is None or value == "":

@@ -26,7 +26,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
-    Checkbox,
     Footer,
     Header,
     Input,
@@ -39,7 +38,13 @@ from textual.widgets import (
 )
 from textual.widgets.selection_list import Selection
 
-from rased_tui.domain.calendar import format_french_date, parse_french_date, school_year_start, today
+from rased_tui.domain.calendar import (
+    format_french_date,
+    parse_french_date,
+    read_past_date,
+    school_year_start,
+    today,
+)
 from rased_tui.domain.enums import ClassLevel, Dispositif, Motif, PriorAction, Requester, SchoolKind, SubjectKind
 from rased_tui.domain.models import (
     MAX_NAME_LENGTH,
@@ -53,7 +58,7 @@ from rased_tui.domain.models import (
 from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.store import Store, StoreError
 from rased_tui.widgets.toggles import CheckList, RadioChoice, TickBox
-from rased_tui.widgets.form import choice, date_input, field_row, text_input
+from rased_tui.widgets.form import choice, date_input, field_row, field_value, text_input
 
 T = TypeVar("T")
 
@@ -342,18 +347,7 @@ TPS) est signalée sans bloquer.
     # -- state ----------------------------------------------------------------------------
 
     def _value(self, widget_id: str) -> Any:
-        widget = self.query_one(f"#{widget_id}")
-        if isinstance(widget, Input):
-            return widget.value
-        if isinstance(widget, TextArea):
-            return widget.text
-        if isinstance(widget, SelectionList):
-            return tuple(widget.selected)
-        if isinstance(widget, Select):
-            return None if widget.value is Select.NULL else widget.value
-        if isinstance(widget, Checkbox):
-            return widget.value
-        raise TypeError(widget_id)
+        return field_value(self.query_one(f"#{widget_id}"))
 
     STATE_FIELDS = (
         "sent", "received", "school", "requester", "requester-detail", "urgent", "last-name", "first-name",
@@ -585,15 +579,7 @@ TPS) est signalée sans bloquer.
 
     @staticmethod
     def _check_date(text: str, what: str, *, required: bool = False) -> str:
-        if not text.strip():
-            return f"{what} est obligatoire." if required else ""
-        try:
-            day = parse_french_date(text)
-        except ValueError as error:
-            return str(error)
-        if day > today():
-            return f"{what} ne peut pas être dans le futur."
-        return ""
+        return read_past_date(text, what, required=required)[1] or ""
 
     def _check_birth_date(self, text: str) -> str:
         if not text.strip():

@@ -29,7 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
-from rased_tui.domain.calendar import format_french_date, parse_french_date, period_of, school_year_of, today
+from rased_tui.domain.calendar import format_french_date, period_of, read_past_date, school_year_of, today
 from rased_tui.domain.enums import (
     AidEndReason,
     AidKind,
@@ -64,7 +64,7 @@ from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.store import StoreError
 from rased_tui.store.store import CONFIDENTIAL_AUTHOR_MESSAGE
 from rased_tui.widgets.toggles import CheckList, RadioChoice, TickBox
-from rased_tui.widgets.form import choice, date_input, field_row, text_input
+from rased_tui.widgets.form import choice, date_input, field_row, field_value, text_input
 
 DISCARD_QUESTION = "Abandonner la saisie ? Ce qui a été tapé sera perdu."
 RASED_ROLES = (Role.MAITRE_E, Role.MAITRE_G, Role.PSYCHOLOGUE)
@@ -184,21 +184,9 @@ avertissements (en jaune) n'empêchent pas d'enregistrer ; les erreurs (en rouge
     # -- reading the fields ---------------------------------------------------------------
 
     def value(self, widget_id: str) -> Any:
-        widget = self.query_one(f"#{widget_id}")
-        if isinstance(widget, Input):
-            return widget.value
-        if isinstance(widget, TextArea):
-            return widget.text
-        if isinstance(widget, SelectionList):
-            return list(widget.selected)
-        if isinstance(widget, Select):
-            return None if widget.value is Select.NULL else widget.value
-        if isinstance(widget, Checkbox):
-            return widget.value
-        if isinstance(widget, RadioSet):
-            pressed = widget.pressed_button
-            return pressed.name if pressed is not None else None
-        raise TypeError(widget_id)
+        """A field's value; the values checked in a list as a list, as the models hold them."""
+        value = field_value(self.query_one(f"#{widget_id}"))
+        return list(value) if isinstance(value, tuple) else value
 
     def _state(self) -> tuple:
         widgets = self.query("Input, TextArea, SelectionList, Select, Checkbox, RadioSet")
@@ -210,16 +198,7 @@ avertissements (en jaune) n'empêchent pas d'enregistrer ; les erreurs (en rouge
 
     def day(self, widget_id: str = "date") -> tuple[date | None, str | None]:
         """The date typed in a field, or the reason it is not a good one."""
-        text = self.value(widget_id).strip()
-        if not text:
-            return None, "La date est obligatoire."
-        try:
-            day = parse_french_date(text)
-        except ValueError as error:
-            return None, str(error)
-        if day > today():
-            return None, "La date ne peut pas être dans le futur."
-        return day, None
+        return read_past_date(self.value(widget_id))
 
     def step_day(self, widget_id: str = "date") -> tuple[date | None, str | None]:
         """A step's date: a date, not in the future, not before the request, nor (for a new

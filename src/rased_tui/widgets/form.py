@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, RadioSet, Select, SelectionList, TextArea
 
 
 def field_row(label: str, widget: Widget, *extra: Widget) -> Vertical:
@@ -33,3 +33,22 @@ def date_input(widget_id: str, value: str) -> Input:
 
 def choice(widget_id: str, options: list[tuple[str, Any]], value: Any, prompt: str = "Choisir…") -> Select:
     return Select(options, prompt=prompt, id=widget_id, value=value, compact=True)
+
+
+def field_value(widget: Widget) -> Any:
+    """What a field of a form holds: its text, its choice (None when nothing is chosen), its
+    checked values (a tuple), its box, or the name of the radio button pressed."""
+    if isinstance(widget, Input):
+        return widget.value
+    if isinstance(widget, TextArea):
+        return widget.text
+    if isinstance(widget, SelectionList):
+        return tuple(widget.selected)
+    if isinstance(widget, Select):
+        return None if widget.value is Select.NULL else widget.value
+    if isinstance(widget, Checkbox):
+        return widget.value
+    if isinstance(widget, RadioSet):
+        pressed = widget.pressed_button
+        return pressed.name if pressed is not None else None
+    raise TypeError(widget.id)
