@@ -18,6 +18,9 @@ from rased_tui import __version__
 from rased_tui.screens.help import HelpScreen
 from rased_tui.screens.case import STEP_KEYS, CaseScreen
 from rased_tui.screens.cases import CasesScreen
+from rased_tui.screens.caseloads import CaseloadsScreen
+from rased_tui.screens.directory import DirectoryScreen
+from rased_tui.screens.waiting import WaitingListScreen
 from rased_tui.store import Store
 
 
@@ -33,6 +36,9 @@ class RasedApp(App[None]):
         Binding("f1", "help", "Aide", key_display="F1", id="help"),
         Binding("question_mark", "help", "Aide", show=False, id="help_alt"),
         Binding("1", "cases", "Dossiers", show=False, id="cases"),
+        Binding("2", "caseloads", "Prises en charge", show=False, id="caseloads"),
+        Binding("5", "waiting_list", "Liste d'attente", show=False, id="waiting_list"),
+        Binding("6", "directory", "Annuaire", show=False, id="directory"),
         Binding("ctrl+p", "command_palette", "Commandes", show=False, priority=True,
                 tooltip="Ouvrir la palette de commandes", id="command_palette"),
     ]
@@ -51,6 +57,12 @@ class RasedApp(App[None]):
         """The palette's commands, in French. Textual's "Screenshot" is left out on purpose: it
         would write the screen (children's names) to ~/Downloads, readable by all."""
         yield SystemCommand("Dossiers", "La liste des dossiers (1)", self.action_cases)
+        yield SystemCommand("Prises en charge", "Les aides en cours de chaque membre du RASED (2)",
+                            self.action_caseloads)
+        yield SystemCommand("Liste d'attente", "Les aides demandées et pas encore commencées (5)",
+                            self.action_waiting_list)
+        yield SystemCommand("Annuaire du pôle", "Les membres et les écoles de la circonscription (6)",
+                            self.action_directory)
         cases = self._cases_screen()
         if cases is not None and not self.store.read_only:
             yield SystemCommand("Nouvelle demande", "Saisir une demande d'aide au pôle ressource (n)",
@@ -93,6 +105,25 @@ class RasedApp(App[None]):
     def _on_cases(self, action) -> None:
         if self.action_cases():
             action()
+
+    def _show(self, screen_class: type[Screen]) -> None:
+        """Bring a screen reached by its number key in front of the list (one of each kind)."""
+        if isinstance(self.screen, screen_class):
+            return
+        if self.action_cases():
+            self.push_screen(screen_class())
+
+    def action_caseloads(self) -> None:
+        """The caseloads of the RASED members (2)."""
+        self._show(CaseloadsScreen)
+
+    def action_waiting_list(self) -> None:
+        """The cases waiting for a RASED aid, oldest first (5)."""
+        self._show(WaitingListScreen)
+
+    def action_directory(self) -> None:
+        """The directory of the pôle: members and schools (6)."""
+        self._show(DirectoryScreen)
 
     def action_command_palette(self) -> None:
         """The command palette (ctrl+p), its prompt in French."""

@@ -14,6 +14,10 @@ GENERAL_HELP = """\
 | Touche | Action |
 |---|---|
 | `F1` ou `?` | cette aide |
+| `1` | dossiers |
+| `2` | prises en charge des membres du RASED |
+| `5` | liste d'attente |
+| `6` | annuaire du pôle (membres, écoles) |
 | `ctrl+p` | palette de commandes |
 | `échap` | revenir / annuler |
 | `q` | quitter |

@@ -57,6 +57,7 @@ from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.journal import JournalLine, case_journal
 from rased_tui.store.migrations import rebuild_search_index
 from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
+from rased_tui.store.directory import DirectoryQueries
 
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -109,7 +110,7 @@ class IntegrityReport:
         return self.integrity == "ok" and self.foreign_key_errors == 0 and self.audit.intact
 
 
-class Store:
+class Store(DirectoryQueries):
     """One open database file. Use `Store.open(path)`; close it, or use it in a `with` block."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
