@@ -284,6 +284,14 @@ CREATE TABLE timeline_entry_members (
 ) WITHOUT ROWID;
 CREATE INDEX entry_members_by_member ON timeline_entry_members (member_id);
 
+-- The RASED aids (E, G, psy) a first analysis called for (schema version 4). Until an aid of
+-- that kind starts in the case, the case is on the waiting list.
+CREATE TABLE analysis_aid_calls (
+    entry_id TEXT NOT NULL REFERENCES timeline_entries (id) ON DELETE CASCADE,
+    kind     TEXT NOT NULL CHECK (kind IN ('E', 'G', 'psy')),
+    PRIMARY KEY (entry_id, kind)
+) WITHOUT ROWID;
+
 -- Append-only audit log, each row chained to the previous one by a SHA-256 hash (computed
 -- by the store; `rased-tui check` verifies it). The chain covers the digests of the record
 -- before and after, not their text: the retention purge may blank `before` and `after`
@@ -457,4 +465,4 @@ BEGIN
 END;
 -- END search index
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

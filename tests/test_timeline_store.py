@@ -881,9 +881,10 @@ def shape(path: Path) -> tuple[dict[str, list[tuple]], list[str]]:
 
 
 def undo_version_3(path: Path) -> None:
+    """Bring a new file back to version 2 (versions 4 and 3 undone)."""
     connection = sqlite3.connect(path)
     try:
-        for statement in ("DROP INDEX audit_by_row", "DROP INDEX audit_deletions",
+        for statement in ("DROP TABLE analysis_aid_calls", "DROP INDEX audit_by_row", "DROP INDEX audit_deletions",
                           "ALTER TABLE timeline_entries DROP COLUMN follow_up",
                           "ALTER TABLE timeline_entries DROP COLUMN interlocutor",
                           "PRAGMA user_version = 2"):
@@ -913,7 +914,7 @@ def test_migration_from_version_2_gives_the_schema_of_a_new_database(tmp_path, v
     fresh = tmp_path / "neuve" / "rased.db"
     Store.open(fresh).close()
     with Store.open(version_2_db) as migrated:
-        assert migrated.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert migrated.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         [case_id] = migrated.search_case_ids("helene")
         assert migrated.case_status(case_id) is CaseStatus.PREMIERE_INTENTION
         entries = migrated.list_entries(case_id, include_confidential=True)
@@ -938,7 +939,7 @@ def test_a_migrated_database_takes_the_new_fields_and_their_rule(version_2_db):
                 "UPDATE timeline_entries SET interlocutor = 'famille' WHERE sub_kind = 'contact'")
         assert migrated.verify_audit().intact
     with Store.open(version_2_db) as again:  # opening again migrates nothing more
-        assert again.connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert again.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert len(list(version_2_db.parent.glob("*avant-migration*"))) == 1
 
 

@@ -351,6 +351,7 @@ class TimelineEntry(DomainModel):
     created_at: str | None = None
     interlocutor: Interlocutor | None = Field(default=None, title="Avec qui")
     follow_up: Text = Field(default="", title="Suivi")
+    aids_called: list[AidKind] = Field(default_factory=list, title="Aides du RASED demandées")
 
     @model_validator(mode="after")
     def _check_entry(self, info: ValidationInfo) -> "TimelineEntry":
@@ -380,6 +381,8 @@ class TimelineEntry(DomainModel):
             raise _error("partenaire_requis", "Choisissez le partenaire de l'orientation.")
         if self.interlocutor is not None and self.sub_kind != FirstResponse.ENTRETIEN_EXPLICITATION.value:
             raise _error("interlocuteur", "« Avec qui » ne se précise que pour un entretien d'explicitation.")
+        if self.aids_called and self.kind is not EntryKind.ANALYSE:
+            raise _error("aides_demandees", "Seule la première analyse demande une aide du RASED.")
         return self
 
 

@@ -94,6 +94,7 @@ CARRY_OVER = 0.4                     # at the summer, a case still open goes on 
 CARRY_OVER_AID = 0.55                # ...more often when an aid is under way
 CARRY_OVER_AGAIN = 0.15
 ANALYSIS_AT_MEETING = 0.4
+LONGEST_WAITS = (15, 15, 35, 70)     # days from the first responses to an aid: places are scarce
 
 CIRCONSCRIPTION = "Rouen Nord"
 ANTENNA = "RASED de Maromme"
@@ -924,11 +925,11 @@ class _CaseWriter:
 
     def _episode(self) -> None:
         """Analysis, first- then second-intention responses, bilan and closure."""
-        lead = self._analyse()
+        response = self._second_response()
+        lead = self._analyse(calls_aid=response is SecondResponse.AIDE_SPECIALISEE)
         if self.rng.random() < SANS_SUITE:
             self._close(ClosureOutcome.SANS_SUITE, self.at(0, 10), self.rng.choice(SANS_SUITE_TEXTS))
         self._first_intention(lead)
-        response = self._second_response()
         if response is SecondResponse.AIDE_SPECIALISEE:
             self._specialised_aid()
         elif response is SecondResponse.ORIENTATION_PARTENAIRE:
@@ -937,9 +938,10 @@ class _CaseWriter:
         else:
             self._other_response(response)
 
-    def _analyse(self) -> Member | None:
-        """The première analyse: the problématique and the members best placed to answer.
-        Returns the member who will lead the first responses."""
+    def _analyse(self, *, calls_aid: bool) -> Member | None:
+        """The première analyse: the problématique, the members best placed to answer, and the
+        RASED aid it calls for (the waiting list until it starts). Returns the member who
+        will lead the first responses."""
         day, meeting_id = self._analysis_day()
         is_pupil = self.case.subject_kind is SubjectKind.ELEVE
         lead = self._rased(self.request.aid_kind, day) if is_pupil else self.demo.member(Role.CPC, day)
@@ -953,7 +955,8 @@ class _CaseWriter:
         if self.rng.random() < 0.3:
             members.append(self.demo.member(Role.PSYCHOLOGUE, day))
         problematique = PROBLEMATIQUES[self.request.main_motif] if is_pupil else TEAM_PROBLEMATIQUE
-        self.entry(EntryKind.ANALYSE, day, text=problematique, members=members, meeting_id=meeting_id)
+        self.entry(EntryKind.ANALYSE, day, text=problematique, members=members, meeting_id=meeting_id,
+                   aids_called=[self.request.aid_kind] if calls_aid else [])
         return lead
 
     def _analysis_day(self) -> tuple[date, str | None]:
@@ -1037,7 +1040,7 @@ class _CaseWriter:
         pass from a member who leaves to their successor, or over the summer into next year
         (each stretch with one member is one Aid row)."""
         kind = self.request.aid_kind
-        proposed = self.at(3, 15)
+        proposed = self.at(3, self.rng.choice(LONGEST_WAITS))
         start = self._move_to(self.demo.first_day_in_post(kind.role, proposed))
         consent = self._consent(kind, proposed, start)
         if consent["consent_status"] is ConsentStatus.REFUSE:

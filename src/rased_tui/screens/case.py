@@ -37,7 +37,7 @@ from rased_tui.domain.french import count
 from rased_tui.domain.models import Aid, AidEvaluation, Case, TimelineEntry
 from rased_tui.domain.timeline import Step, refusal, step_of, suggest_next_step
 from rased_tui.screens.confirm import ConfirmDialog
-from rased_tui.screens.steps import AidForm, CaseContext, EndAidForm, EntryForm, EvaluationForm
+from rased_tui.screens.steps import AidForm, CaseContext, EndAidForm, EntryForm, EvaluationForm, case_context
 from rased_tui.store import StoreError
 
 # The key of each step on the case screen.
@@ -368,10 +368,7 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
             entries = store.list_entries(case.id, include_confidential=not store.read_only)
             self.hidden_confidential = 0 if not store.read_only else len(
                 store.list_entries(case.id, include_confidential=True)) - len(entries)
-            self.context = CaseContext(
-                case=case, status=store.case_status(case.id), entries=entries, aids=store.list_aids(case.id),
-                evaluations=store.case_evaluations(case.id), members=store.list_members(),
-                years=store.case_years(case.id), recorded=store.recording_times(case.id))
+            self.context = case_context(store, case, entries)
             school = store.get_school(case.school_id)
             linked = self._linked_labels(entries)
         except StoreError as error:

@@ -61,7 +61,7 @@ from rased_tui.domain.timeline import (
     turn_date_problem,
 )
 from rased_tui.screens.confirm import ConfirmDialog
-from rased_tui.store import StoreError
+from rased_tui.store import Store, StoreError
 from rased_tui.store.store import CONFIDENTIAL_AUTHOR_MESSAGE
 from rased_tui.widgets.toggles import CheckList, RadioChoice, TickBox
 from rased_tui.widgets.form import choice, date_input, field_row, field_value, text_input
@@ -93,6 +93,14 @@ class CaseContext:
         """Members active today (of these roles, when given), and those already chosen."""
         return [member for member in self.members
                 if member.id in keep or (member.is_active_on(today()) and (not roles or member.role in roles))]
+
+
+def case_context(store: Store, case: Case, entries: list[TimelineEntry]) -> CaseContext:
+    """What the forms need of a case, read from the store (`entries`: its timeline as shown)."""
+    return CaseContext(
+        case=case, status=store.case_status(case.id), entries=entries, aids=store.list_aids(case.id),
+        evaluations=store.case_evaluations(case.id), members=store.list_members(),
+        years=store.case_years(case.id), recorded=store.recording_times(case.id))
 
 
 def member_label(member: Member) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 INSERT_ORDER = (
     "schools", "members", "pupils", "periods", "meetings", "cases", "case_levels", "case_motifs",
     "case_prior_actions", "aids", "aid_evaluations", "timeline_entries", "timeline_entry_members",
+    "analysis_aid_calls",
 )
 FLUSH_EVERY = 50_000  # rows: bounds the memory held while keeping the batches large
 

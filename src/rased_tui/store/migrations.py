@@ -11,6 +11,7 @@ History:
   version change that section, freeze the version-2 text here first for the step 1 -> 2.
 - version 3: timeline entries say with whom an entretien d'explicitation was held and how an
   orientation was followed up; the audit log is indexed for the journal of a case.
+- version 4: a first analysis says which RASED aids (E, G, psy) it called for (the waiting list).
 
 tests/data/schema_v1.sql keeps version 1 as it stood, to test the migration.
 """
@@ -24,7 +25,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SEARCH_SECTION = re.compile(r"^-- BEGIN search index.*?^-- END search index\n", re.S | re.M)
 
 
@@ -90,10 +91,24 @@ def _add_entry_details_and_journal_indexes(connection: sqlite3.Connection) -> No
         connection.execute(statement)
 
 
+VERSION_4_STATEMENTS = (
+    "CREATE TABLE analysis_aid_calls ("
+    " entry_id TEXT NOT NULL REFERENCES timeline_entries (id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('E', 'G', 'psy')),"
+    " PRIMARY KEY (entry_id, kind)) WITHOUT ROWID",
+)
+
+
+def _add_analysis_aid_calls(connection: sqlite3.Connection) -> None:
+    for statement in VERSION_4_STATEMENTS:
+        connection.execute(statement)
+
+
 # Step from version N to N+1, keyed by N.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_search_index,
     2: _add_entry_details_and_journal_indexes,
+    3: _add_analysis_aid_calls,
 }
 
 

@@ -57,6 +57,7 @@ from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.journal import JournalLine, case_journal
 from rased_tui.store.migrations import rebuild_search_index
 from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
+from rased_tui.store.caseloads import CaseloadQueries
 from rased_tui.store.directory import DirectoryQueries
 
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
@@ -69,8 +70,11 @@ CONFIDENTIAL_AUTHOR_MESSAGE = ("Une note confidentielle est celle d'un·e psycho
 DATA_TABLES = (
     "schools", "members", "pupils", "cases", "case_levels", "case_motifs", "case_prior_actions",
     "periods", "meetings", "aids", "aid_evaluations", "timeline_entries", "timeline_entry_members",
-    "audit_log",
+    "analysis_aid_calls", "audit_log",
 )
+# The lists of a timeline entry kept in tables of their own: field -> (table, column).
+ENTRY_LISTS = {"member_ids": ("timeline_entry_members", "member_id"),
+               "aids_called": ("analysis_aid_calls", "kind")}
 
 
 def _model_row(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
@@ -110,7 +114,7 @@ class IntegrityReport:
         return self.integrity == "ok" and self.foreign_key_errors == 0 and self.audit.intact
 
 
-class Store(DirectoryQueries):
+class Store(DirectoryQueries, CaseloadQueries):
     """One open database file. Use `Store.open(path)`; close it, or use it in a `with` block."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
@@ -250,13 +254,13 @@ class Store(DirectoryQueries):
         if self._audit_each_row:
             self._audit("modification", table, row_id, dict(before), dict(after))
 
-    def _one(self, sql: str, parameters: tuple = ()) -> sqlite3.Row | None:
+    def _one(self, sql: str, parameters: tuple | dict = ()) -> sqlite3.Row | None:
         try:
             return self._connection.execute(sql, parameters).fetchone()
         except sqlite3.Error as error:
             raise translate_sqlite_error(error) from None
 
-    def _all(self, sql: str, parameters: tuple = ()) -> list[sqlite3.Row]:
+    def _all(self, sql: str, parameters: tuple | dict = ()) -> list[sqlite3.Row]:
         try:
             return self._connection.execute(sql, parameters).fetchall()
         except sqlite3.Error as error:
@@ -505,13 +509,25 @@ class Store(DirectoryQueries):
                 self._check_order(stamped)
                 self._check_confidential(stamped)
             full = _audit_view(stamped) if self._audit_each_row else None
-            self._insert("timeline_entries", _model_row(stamped, {"member_ids"}), audited=full)
-            self._write_entry_members(stamped)
+            self._insert("timeline_entries", _model_row(stamped, set(ENTRY_LISTS)), audited=full)
+            self._write_entry_lists(stamped)
         return stamped
 
-    def _write_entry_members(self, entry: TimelineEntry) -> None:
-        self._insert_rows("timeline_entry_members", [{"entry_id": entry.id, "member_id": member_id}
-                                                     for member_id in dict.fromkeys(entry.member_ids)])
+    def _write_entry_lists(self, entry: TimelineEntry) -> None:
+        """The members named in a step and the aids an analysis called for."""
+        for field_name, (table, column) in ENTRY_LISTS.items():
+            self._insert_rows(table, [{"entry_id": entry.id, column: value}
+                                      for value in dict.fromkeys(getattr(entry, field_name))])
+
+    def _entry_lists(self, where: str, parameters: tuple) -> dict[str, dict[str, list[str]]]:
+        """For the entries `where` selects (an SQL condition on `e`): entry id -> field -> values."""
+        lists: dict[str, dict[str, list[str]]] = {}
+        for field_name, (table, column) in ENTRY_LISTS.items():
+            for entry_id, value in self._all(
+                    f"SELECT x.entry_id, x.{column} FROM {table} x JOIN timeline_entries e ON e.id = x.entry_id"
+                    f" WHERE {where}", parameters):
+                lists.setdefault(entry_id, {}).setdefault(field_name, []).append(value)
+        return lists
 
     def _check_confidential(self, entry: TimelineEntry) -> None:
         """A confidential entry is a psychologist's own note (DOMAIN.md, « qui voit quoi »)."""
@@ -535,9 +551,8 @@ class Store(DirectoryQueries):
         row = self._one("SELECT * FROM timeline_entries WHERE id = ?", (entry_id,))
         if row is None:
             return None
-        members = [r[0] for r in self._all(
-            "SELECT member_id FROM timeline_entry_members WHERE entry_id = ?", (entry_id,))]
-        return TimelineEntry.model_validate({**dict(row), "member_ids": members}, context=STORED)
+        lists = self._entry_lists("e.id = ?", (entry_id,)).get(entry_id, {})
+        return TimelineEntry.model_validate({**dict(row), **lists}, context=STORED)
 
     def update_entry(self, entry: TimelineEntry) -> TimelineEntry:
         """Save a corrected step (its kind and its case stay); the audit log keeps both."""
@@ -548,12 +563,13 @@ class Store(DirectoryQueries):
             kept = entry.model_copy(update={"case_id": before.case_id, "kind": before.kind,
                                             "created_at": before.created_at})
             self._check_confidential(kept)
-            columns = _model_row(kept, {"id", "member_ids", "case_id", "kind", "created_at"})
+            columns = _model_row(kept, {"id", "case_id", "kind", "created_at", *ENTRY_LISTS})
             self._connection.execute(
                 f"UPDATE timeline_entries SET {', '.join(f'{column} = ?' for column in columns)} WHERE id = ?",
                 (*columns.values(), kept.id))
-            self._connection.execute("DELETE FROM timeline_entry_members WHERE entry_id = ?", (kept.id,))
-            self._write_entry_members(kept)
+            for table, _column in ENTRY_LISTS.values():
+                self._connection.execute(f"DELETE FROM {table} WHERE entry_id = ?", (kept.id,))
+            self._write_entry_lists(kept)
             self._audit("modification", "timeline_entries", kept.id, _audit_view(before), _audit_view(kept))
         return kept
 
@@ -610,13 +626,9 @@ class Store(DirectoryQueries):
         rows = self._all(
             f"SELECT * FROM timeline_entries WHERE case_id = ? {hidden} ORDER BY date, created_at, id",
             (case_id,))
-        members: dict[str, list[str]] = {}
-        for entry_id, member_id in self._all(
-            "SELECT m.entry_id, m.member_id FROM timeline_entry_members m"
-            " JOIN timeline_entries e ON e.id = m.entry_id WHERE e.case_id = ?", (case_id,)):
-            members.setdefault(entry_id, []).append(member_id)
-        return [TimelineEntry.model_validate({**dict(row), "member_ids": members.get(row["id"], [])},
-                                             context=STORED) for row in rows]
+        lists = self._entry_lists("e.case_id = ?", (case_id,))
+        return [TimelineEntry.model_validate({**dict(row), **lists.get(row["id"], {})}, context=STORED)
+                for row in rows]
 
     # -- aids and evaluations ---------------------------------------------------------------
 
