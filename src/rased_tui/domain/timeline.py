@@ -16,6 +16,7 @@ from datetime import date
 from rased_tui.domain.calendar import format_french_date, next_school_year
 from rased_tui.domain.enums import (
     AidEndReason,
+    AidKind,
     CaseStatus,
     ClosureOutcome,
     ConsentStatus,
@@ -123,6 +124,10 @@ def suggest_next_step(status: CaseStatus, entries: Sequence[TimelineEntry], aids
     if status is CaseStatus.EN_ANALYSE:
         return Suggestion(Step.PREMIERE_INTENTION, "prendre contact avec le demandeur")
     if status is CaseStatus.PREMIERE_INTENTION:
+        if called := aids_called(entries):
+            names = " et ".join(kind.value for kind in called)
+            return Suggestion(Step.AIDE, f"la première analyse a demandé une aide {names} : le dossier est sur "
+                                         "la liste d'attente jusqu'à son début")
         if not about_a_pupil:
             return Suggestion(Step.AUTRE_REPONSE, "choisir une réponse de seconde intention (accompagnement, "
                                                   "formation ciblée…)")
@@ -147,6 +152,12 @@ def suggest_next_step(status: CaseStatus, entries: Sequence[TimelineEntry], aids
         return Suggestion(None, f"l'aide {waiting[0].kind.value} attend l'accord de la famille : "
                                 "modifiez-la (e) quand il est donné")
     return Suggestion(Step.BILAN, "la réponse de seconde intention est en place : en faire le bilan")
+
+
+def aids_called(entries: Sequence[TimelineEntry]) -> list[AidKind]:
+    """The RASED aids the analyses of the current episode called for, in the order E, G, psy."""
+    called = {kind for entry in current_episode(entries) for kind in entry.aids_called}
+    return [kind for kind in AidKind if kind in called]
 
 
 def skipped_steps(step: Step, entries: Sequence[TimelineEntry], aids: Sequence[Aid]) -> list[str]:

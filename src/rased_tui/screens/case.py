@@ -210,6 +210,8 @@ def _entry_detail(entry: TimelineEntry, aids: dict[str, Aid], linked: dict[str, 
         parts.append(linked.get(entry.meeting_id, "réunion"))
     elif entry.kind is EntryKind.ANALYSE:
         parts.append("synthèse du RASED")
+    if entry.aids_called:
+        parts.append("aide " + "+".join(kind.value for kind in entry.aids_called) + " demandée")
     if entry.to_school_year:
         parts.append(f"vers {entry.to_school_year}")
     if entry.action_id:

@@ -53,6 +53,7 @@ from rased_tui.domain.timeline import (
     OTHER_RESPONSES,
     STEP_ENTRY_KIND,
     Step,
+    aids_called,
     carry_over_year,
     date_problem,
     evaluation_order_problem,
@@ -385,6 +386,12 @@ class EntryForm(StepForm):
         yield self.members_field("Membres sollicités", chosen)
         yield self.text_field("Problématique", entry.text if entry else "",
                               "La problématique retenue par l'équipe restreinte")
+        called = entry.aids_called if entry else []
+        yield field_row("Aides du RASED demandées", CheckList[str](
+            *[Selection(kind.label, kind.value, kind in called) for kind in AidKind],
+            compact=True, id="aids-called"))
+        yield Static("Cochées, elles mettent le dossier sur la liste d'attente (5) jusqu'au début de l'aide.",
+                     id="aids-called-hint")
 
     def _first_response_fields(self, entry: TimelineEntry | None, chosen: list[str]) -> Iterator[Widget]:
         yield self.radio_field("Réponse", "sub-kind", [(item.label, item.value) for item in FirstResponse],
@@ -547,6 +554,7 @@ class EntryForm(StepForm):
         return lambda: self._write(entry, day)
 
     def _check_analysis(self, data: dict, problems: list) -> None:
+        data["aids_called"] = self.value("aids-called")
         if not data["member_ids"]:
             problems.append(("members", "Cochez au moins un membre du pôle sollicité."))
         if not data["text"].strip():
@@ -666,7 +674,8 @@ class AidForm(StepForm):
 
     def fields(self) -> Iterator[Widget]:
         aid = self.aid
-        kind = aid.kind if aid else AidKind.E
+        # a new aid is of the kind the analysis called for (the first of them), E otherwise
+        kind = aid.kind if aid else next(iter(aids_called(self.context.entries)), AidKind.E)
         yield self.radio_field("Type d'aide", "kind", [(item.label, item.value) for item in AidKind], kind.value)
         yield field_row("Membre du RASED", Select([], prompt="Choisir…", compact=True, id="giver"))
         yield Static("", id="giver-hint", markup=False)
