@@ -419,6 +419,8 @@ async def test_the_waiting_list_screen_from_the_analysis_to_the_start_of_the_aid
                                                                                 make_pupil_case):
     older = new_case(store, make_pupil_case, school, "Léa")
     analyse(store, older, "2026-10-06", "psy")
+    start_aid(store, older, rased["e"])  # the maître E's one place (capacity 1 below) is taken
+    store.update_member(rased["e"].model_copy(update={"capacity": 1}))
     case = new_case(store, make_pupil_case, school)
     app = new_app(store)
     async with app.run_test(size=SIZE) as pilot:
@@ -458,6 +460,8 @@ async def test_the_waiting_list_screen_from_the_analysis_to_the_start_of_the_aid
         form.query_one("#consent-form", Select).value = "oral"
         form.query_one("#consent-date").value = "13/11/2026"
         assert isinstance(await press(pilot, "ctrl+s"), CaseScreen)
+        assert any("Attention : 2 suivis pour une capacité de 1." in str(notification.message)
+                   for notification in app._notifications)
         screen = await press(pilot, "escape")
         assert isinstance(screen, WaitingListScreen)
         assert list(table_rows(screen, "waiting-table")) == [older.id]

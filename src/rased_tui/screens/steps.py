@@ -29,6 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
+from rased_tui.domain.caseloads import CaseloadFilter, is_over_capacity, load_of
 from rased_tui.domain.calendar import format_french_date, period_of, read_past_date, school_year_of, today
 from rased_tui.domain.enums import (
     AidEndReason,
@@ -824,8 +825,18 @@ class AidForm(StepForm):
             return f"Aide {aid.kind.value} modifiée."
         store.open_aid(aid, entry)
         if aid.consent_status is ConsentStatus.DONNE:
-            return f"Aide {aid.kind.value} ouverte avec {giver.full_name if giver else '?'}."
+            return f"Aide {aid.kind.value} ouverte avec {giver.full_name if giver else '?'}." + self._capacity_note(giver)
         return f"Aide {aid.kind.value} proposée ({aid.consent_status.label.lower()})."
+
+    def _capacity_note(self, giver: Member | None) -> str:
+        """' Attention : 25 suivis pour une capacité de 24.' when the new aid takes the giver
+        over the capacity written in the directory."""
+        if giver is None or giver.capacity is None:
+            return ""
+        held = load_of(aid for aid in self.app.store.caseload_aids(CaseloadFilter(), today())
+                       if aid.member_id == giver.id).held
+        return f" Attention : {held} suivis pour une capacité de {giver.capacity}." \
+            if is_over_capacity(held, giver.capacity) else ""
 
 
 def _number_text(number: float | None) -> str:
