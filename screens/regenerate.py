@@ -47,6 +47,8 @@ SHOTS: list[tuple[str, str | None, list[str]]] = [
     ("etape-aide-specialisee", FIRST_INTENTION, ["s"]),
     ("etape-evaluation", RUNNING_AID, ["v"]),
     ("etape-cloture", RUNNING_AID, ["c"]),
+    ("prises-en-charge", None, ["2"]),
+    ("liste-attente", None, ["5"]),
 ]
 
 
