@@ -276,6 +276,8 @@ END;
 CREATE INDEX timeline_by_kind ON timeline_entries (kind, date);
 CREATE INDEX timeline_by_action ON timeline_entries (action_id) WHERE action_id IS NOT NULL;
 CREATE INDEX timeline_carried ON timeline_entries (to_school_year) WHERE to_school_year IS NOT NULL;
+-- The step that opened each aid (schema version 4: the waiting list dates proposed aids by it).
+CREATE INDEX timeline_by_aid ON timeline_entries (aid_id) WHERE aid_id IS NOT NULL;
 
 CREATE TABLE timeline_entry_members (
     entry_id  TEXT NOT NULL REFERENCES timeline_entries (id) ON DELETE CASCADE,

@@ -271,7 +271,7 @@ def test_migration_from_version_3_adds_the_aid_calls(tmp_path, make_school, make
         case = old.add_case(make_pupil_case(school.id))
         analyse(old, case, "2026-10-06")
     connection = sqlite3.connect(path)
-    connection.executescript("DROP TABLE analysis_aid_calls; PRAGMA user_version = 3;")
+    connection.executescript("DROP TABLE analysis_aid_calls; DROP INDEX timeline_by_aid; PRAGMA user_version = 3;")
     connection.close()
     with Store.open(path) as migrated:
         assert migrated.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4

@@ -884,7 +884,7 @@ def undo_version_3(path: Path) -> None:
     """Bring a new file back to version 2 (versions 4 and 3 undone)."""
     connection = sqlite3.connect(path)
     try:
-        for statement in ("DROP TABLE analysis_aid_calls", "DROP INDEX audit_by_row", "DROP INDEX audit_deletions",
+        for statement in ("DROP TABLE analysis_aid_calls", "DROP INDEX timeline_by_aid", "DROP INDEX audit_by_row", "DROP INDEX audit_deletions",
                           "ALTER TABLE timeline_entries DROP COLUMN follow_up",
                           "ALTER TABLE timeline_entries DROP COLUMN interlocutor",
                           "PRAGMA user_version = 2"):

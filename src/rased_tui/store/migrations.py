@@ -11,7 +11,8 @@ History:
   version change that section, freeze the version-2 text here first for the step 1 -> 2.
 - version 3: timeline entries say with whom an entretien d'explicitation was held and how an
   orientation was followed up; the audit log is indexed for the journal of a case.
-- version 4: a first analysis says which RASED aids (E, G, psy) it called for (the waiting list).
+- version 4: a first analysis says which RASED aids (E, G, psy) it called for (the waiting list);
+  timeline entries are indexed by the aid they open.
 
 tests/data/schema_v1.sql keeps version 1 as it stood, to test the migration.
 """
@@ -96,6 +97,7 @@ VERSION_4_STATEMENTS = (
     " entry_id TEXT NOT NULL REFERENCES timeline_entries (id) ON DELETE CASCADE,"
     " kind TEXT NOT NULL CHECK (kind IN ('E', 'G', 'psy')),"
     " PRIMARY KEY (entry_id, kind)) WITHOUT ROWID",
+    "CREATE INDEX timeline_by_aid ON timeline_entries (aid_id) WHERE aid_id IS NOT NULL",
 )
 
 
