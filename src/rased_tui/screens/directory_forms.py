@@ -1,0 +1,506 @@
+"""The forms of the directory of the pôle (screens/directory.py), each a dialog:
+
+- `MemberForm`: a member of the pôle, new or edited (name, role, antenna, time in office,
+  capacity for the RASED);
+- `SchoolForm`: a school, new or edited (UAI with its key letter, name, commune, kind,
+  éducation prioritaire);
+- `EndOfOfficeForm`: a member's last day in office;
+- `HandoverForm`: the handover of a leaving member's open aids to a member of the same role.
+
+`ctrl+s` checks every field, shows the problems in French by their fields and saves through the
+store; `escape` leaves, asking first when something was typed. Each dismisses with the id of
+the record to show under the cursor when it saved, None otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, Static
+
+from rased_tui.domain.calendar import format_french_date, parse_french_date, read_past_date, today
+from rased_tui.domain.enums import PriorityEducation, Role, SchoolKind
+from rased_tui.domain.french import count
+from rased_tui.domain.models import MAX_NAME_LENGTH, Member, School, french_messages
+from rased_tui.screens.confirm import ConfirmDialog
+from rased_tui.store import StoreError
+from rased_tui.store.directory import Handover, handover_date_problem, role_name, successor_problem
+from rased_tui.widgets.form import choice, date_input, field_row, field_value, text_input
+from rased_tui.widgets.toggles import RadioChoice, TickBox
+
+DISCARD_QUESTION = "Abandonner la saisie ? Ce qui a été tapé sera perdu."
+FIELDS = "Input, Select, RadioSet, Checkbox, TextArea"
+
+
+def read_date(text: str, what: str, *, required: bool) -> tuple[date | None, str | None]:
+    """A date typed in a form, past or future: (the date, None) or (None, the reason)."""
+    if not text.strip():
+        return None, f"{what} est obligatoire." if required else None
+    try:
+        return parse_french_date(text), None
+    except ValueError as error:
+        return None, str(error)
+
+
+class DirectoryForm(ModalScreen[str | None]):
+    """The common frame of the directory's forms: title, intro, fields, errors, save, cancel."""
+
+    CSS_PATH = "directory.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Enregistrer", id="directory_form_save"),
+        Binding("escape", "cancel", "Annuler", id="directory_form_cancel"),
+        Binding("f1", "app.help", "Aide", key_display="F1", id="directory_form_help"),
+    ]
+    HELP = """\
+**Fiche de l'annuaire** — remplissez les champs puis `ctrl+s` pour enregistrer, `échap` pour
+annuler (la saisie est demandée avant d'être abandonnée). `tab` passe au champ suivant ;
+les flèches choisissent dans une liste ; `espace` coche une case. Les dates s'écrivent
+JJ/MM/AAAA. Une erreur s'affiche sous son champ, en rouge : rien n'est enregistré tant qu'il
+en reste.
+"""
+
+    title_text = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._initial: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="directory-form"):
+            yield Static(self.title_text, id="directory-form-title", markup=False)
+            yield Static(self.intro(), id="directory-form-intro", markup=False)
+            yield Static("", id="directory-form-errors", classes="error", markup=False)
+            yield from self.fields()
+            with Horizontal(id="directory-form-buttons"):
+                yield Button("Enregistrer (ctrl+s)", id="directory-form-save", variant="primary")
+                yield Button("Annuler (échap)", id="directory-form-cancel")
+
+    def intro(self) -> str:
+        return ""
+
+    def fields(self) -> Iterator[Widget]:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        for label in self.query(".error"):
+            label.display = False
+        self.query_one("#directory-form-intro").display = bool(self.intro())
+        self.after_mount()
+        self._initial = self._state()
+        first = next((widget for widget in self.query(FIELDS) if widget.display and widget.can_focus), None)
+        if first is not None:
+            first.focus()
+
+    def after_mount(self) -> None:
+        """Show or hide the fields that depend on a choice."""
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(RadioSet.Changed)
+    @on(Checkbox.Changed)
+    def _field_changed(self, event) -> None:
+        """A field being corrected loses its error message (the next save checks it again)."""
+        widget = getattr(event, "control", None)
+        if widget is not None and widget.id:
+            self.show_error(widget.id, "")
+
+    # -- reading the fields and showing errors ---------------------------------------------
+
+    def value(self, widget_id: str) -> Any:
+        return field_value(self.query_one(f"#{widget_id}"))
+
+    def _state(self) -> tuple:
+        return tuple(repr(self.value(widget.id)) for widget in self.query(FIELDS) if widget.id)
+
+    @property
+    def has_changes(self) -> bool:
+        return self._initial is not None and self._state() != self._initial
+
+    def show_error(self, widget_id: str, message: str) -> None:
+        labels = self.query(f"#{widget_id}-error")
+        if labels:
+            label = labels.first(Label)
+            label.update(message)
+            label.display = bool(message)
+
+    def refuse(self, problems: list[tuple[str | None, str]]) -> None:
+        """Show the problems by their fields and at the top; focus the first field concerned."""
+        for label in self.query(".field .error"):
+            label.display = False
+        for widget_id, message in problems:
+            if widget_id:
+                self.show_error(widget_id, message)
+        summary = self.query_one("#directory-form-errors", Static)
+        summary.update(f"Rien n'a été enregistré — {count(len(problems), 'erreur')} à corriger :\n"
+                       + "\n".join(f"• {message}" for _, message in problems))
+        summary.display = True
+        first = next((widget_id for widget_id, _ in problems if widget_id), None)
+        if first:
+            self.query_one(f"#{first}").focus()
+            self.query_one(f"#{first}-row").scroll_visible()
+        else:
+            self.query_one("#directory-form").scroll_home()
+
+    @staticmethod
+    def model_problems(error: ValidationError, model: type, field_ids: dict[str, str]) -> list[tuple]:
+        """A pydantic refusal as (field id, message) pairs."""
+        problems = []
+        for item, message in zip(error.errors(), french_messages(error, model)):
+            field_name = str(item["loc"][0]) if item["loc"] else ""
+            problems.append((field_ids.get(field_name) or field_ids.get(item["type"]), message))
+        return problems
+
+    # -- saving and leaving ---------------------------------------------------------------
+
+    @on(Button.Pressed, "#directory-form-save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#directory-form-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_save(self) -> None:
+        problems: list[tuple[str | None, str]] = []
+        write = self.build(problems)
+        if problems or write is None:
+            self.refuse(problems or [(None, "Formulaire incomplet.")])
+            return
+        try:
+            record_id, message = write()
+        except StoreError as error:
+            self.refuse([(None, str(error))])
+            self.notify(str(error), title="Rien n'a été enregistré", severity="error")
+            return
+        self.notify(message, title="Enregistré")
+        self.dismiss(record_id)
+
+    def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], tuple[str, str]] | None:
+        """Check the fields: append the problems, or return the write to run (it returns the
+        id of the record saved and the message to show)."""
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        if not self.has_changes:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDialog(DISCARD_QUESTION), answered)
+
+    def radio_field(self, label: str, widget_id: str, options: list[tuple[str, str]], chosen: str | None) -> Widget:
+        radio = RadioSet(*[RadioChoice(text, value == chosen, name=value) for text, value in options],
+                         id=widget_id, compact=True)
+        return field_row(label, radio)
+
+
+# -- members ------------------------------------------------------------------------------------
+
+MEMBER_FIELDS = {"last_name": "last-name", "first_name": "first-name", "role": "role", "antenna": "antenna",
+                 "active_from": "active-from", "active_to": "active-to", "fin_avant_debut": "active-to",
+                 "capacity": "capacity"}
+
+
+class MemberForm(DirectoryForm):
+    """A member of the pôle ressource, new (`member=None`) or edited."""
+
+    def __init__(self, member: Member | None = None, aids_given: int = 0) -> None:
+        super().__init__()
+        self.member = member
+        self.aids_given = aids_given
+        self.title_text = f"Modifier la fiche de {member.full_name}" if member else "Nouveau membre du pôle"
+
+    def fields(self) -> Iterator[Widget]:
+        member = self.member
+        yield field_row("Nom", text_input("last-name", member.last_name if member else "", MAX_NAME_LENGTH))
+        yield field_row("Prénom", text_input("first-name", member.first_name if member else "", MAX_NAME_LENGTH))
+        yield field_row("Fonction", choice("role", [(role.label, role.value) for role in Role],
+                                           member.role.value if member else Select.NULL))
+        yield Static(self._role_hint(), id="role-hint", markup=False)
+        yield field_row("Antenne", text_input("antenna", member.antenna if member else "", MAX_NAME_LENGTH,
+                                              placeholder="ex. : RASED de Maromme (vide hors RASED)"))
+        yield field_row("En fonction depuis le", date_input(
+            "active-from", format_french_date(member.active_from if member else today())))
+        yield field_row("Jusqu'au", date_input("active-to", format_french_date(member.active_to if member else None)))
+        yield field_row("Capacité", text_input("capacity", str(member.capacity) if member and member.capacity else "",
+                                               3, placeholder="nombre d'élèves suivis"))
+        yield Static("Capacité : le nombre d'élèves qu'un maître E, un maître G ou un·e psychologue peut suivre "
+                     "à la fois (facultatif).", id="capacity-hint", markup=False)
+
+    def _role_hint(self) -> str:
+        if self.member is None or not self.aids_given:
+            return ""
+        return (f"{self.member.full_name} a donné {count(self.aids_given, 'aide')} : sa fonction ne change plus "
+                "(une aide E est donnée par un maître E…).")
+
+    def after_mount(self) -> None:
+        self.query_one("#role-hint").display = bool(self._role_hint())
+        self._show_capacity()
+
+    @on(Select.Changed, "#role")
+    def _show_capacity(self) -> None:
+        role = self.value("role")
+        rased = role is not None and Role(role).is_rased
+        self.query_one("#capacity-row").display = rased
+        self.query_one("#capacity-hint").display = rased
+
+    def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], tuple[str, str]] | None:
+        role = self.value("role")
+        if role is None:
+            problems.append(("role", "Choisissez la fonction."))
+        elif self.member is not None and (problem := self.app.store.role_change_problem(self.member.id, Role(role))):
+            problems.append(("role", problem))
+        active_from, problem = read_date(self.value("active-from"), "La date d'entrée en fonction", required=True)
+        if problem:
+            problems.append(("active-from", problem))
+        active_to, problem = read_date(self.value("active-to"), "La fin de fonction", required=False)
+        if problem:
+            problems.append(("active-to", problem))
+        elif active_from and active_to and active_to < active_from:
+            problems.append(("active-to", "La fin de fonction précède le début."))
+        capacity = self._capacity(role, problems)
+        data = {"last_name": self.value("last-name"), "first_name": self.value("first-name"), "role": role,
+                "antenna": self.value("antenna"), "active_from": active_from, "active_to": active_to,
+                "capacity": capacity}
+        if self.member is not None:
+            data["id"] = self.member.id
+        try:
+            member = Member(**{key: value for key, value in data.items() if value is not None or key == "active_to"})
+        except ValidationError as error:
+            known = {widget_id for widget_id, _ in problems}
+            problems.extend(problem for problem in self.model_problems(error, Member, MEMBER_FIELDS)
+                            if problem[0] not in known)
+            return None
+        return None if problems else (lambda: self._write(member))
+
+    def _capacity(self, role: str | None, problems: list) -> int | None:
+        text = self.value("capacity").strip()
+        if not text or role is None or not Role(role).is_rased:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            problems.append(("capacity", "Capacité : un nombre entier d'élèves."))
+            return None
+
+    def _write(self, member: Member) -> tuple[str, str]:
+        store = self.app.store
+        if self.member is None:
+            store.add_member(member)
+            return member.id, f"{member.full_name} ajouté·e à l'annuaire ({role_name(member.role)})."
+        store.edit_member(member)
+        return member.id, f"Fiche de {member.full_name} modifiée."
+
+
+# -- schools ----------------------------------------------------------------------------------
+
+SCHOOL_FIELDS = {"uai": "uai", "name": "name", "commune": "commune", "kind": "kind",
+                 "priority_education": "priority"}
+
+
+class SchoolForm(DirectoryForm):
+    """A school of the circonscription, new (`school=None`) or edited."""
+
+    def __init__(self, school: School | None = None) -> None:
+        super().__init__()
+        self.school = school
+        self.title_text = f"Modifier l'école {school.name}" if school else "Nouvelle école"
+
+    def fields(self) -> Iterator[Widget]:
+        school = self.school
+        yield field_row("Code UAI", text_input("uai", school.uai if school else "", 8, placeholder="0761234D"))
+        yield Static("7 chiffres et la lettre clé (contrôlée).", id="uai-hint", markup=False)
+        yield field_row("Nom de l'école", text_input("name", school.name if school else "", MAX_NAME_LENGTH))
+        yield field_row("Commune", text_input("commune", school.commune if school else "", MAX_NAME_LENGTH))
+        yield self.radio_field("Type", "kind", [(kind.label, kind.value) for kind in SchoolKind],
+                               school.kind.value if school else None)
+        yield self.radio_field("Éducation prioritaire", "priority",
+                               [(item.label, item.value) for item in PriorityEducation],
+                               (school.priority_education if school else PriorityEducation.AUCUNE).value)
+
+    def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], tuple[str, str]] | None:
+        if self.value("kind") is None:
+            problems.append(("kind", "Choisissez le type d'école : maternelle, élémentaire ou primaire."))
+        data = {"uai": self.value("uai"), "name": self.value("name"), "commune": self.value("commune"),
+                "kind": self.value("kind") or SchoolKind.PRIMAIRE.value, "priority_education": self.value("priority"),
+                "active": self.school.active if self.school else True}
+        if self.school is not None:
+            data["id"] = self.school.id
+        try:
+            school = School(**data)
+        except ValidationError as error:
+            problems.extend(self.model_problems(error, School, SCHOOL_FIELDS))
+            return None
+        same = self.app.store.find_school_by_uai(school.uai)
+        if same is not None and same.id != school.id:
+            problems.append(("uai", f"Le code UAI {school.uai} est déjà celui de l'école « {same.name} »."))
+        return None if problems else (lambda: self._write(school))
+
+    def _write(self, school: School) -> tuple[str, str]:
+        if self.school is None:
+            self.app.store.add_school(school)
+            return school.id, f"École ajoutée : {school.name} ({school.uai})."
+        self.app.store.update_school(school)
+        return school.id, f"École {school.name} modifiée."
+
+
+# -- end of office ----------------------------------------------------------------------------
+
+
+class EndOfOfficeForm(DirectoryForm):
+    """A member's last day in office: he or she stays in the directory and in history."""
+
+    def __init__(self, member: Member, open_aids: int) -> None:
+        super().__init__()
+        self.member = member
+        self.open_aids = open_aids
+        self.title_text = f"Fin de fonction de {member.full_name}"
+
+    def intro(self) -> str:
+        text = (f"{self.member.full_name} ({role_name(self.member.role)}) reste dans l'annuaire et dans "
+                "l'historique des dossiers, mais n'est plus proposé·e après son dernier jour.")
+        if self.open_aids:
+            text += (f"\n⚠ {count(self.open_aids, 'aide')} en cours à son nom : faites-en d'abord la passation "
+                     "(p), sinon elles resteront à son nom.")
+        return text
+
+    def fields(self) -> Iterator[Widget]:
+        yield field_row("Dernier jour en fonction", date_input(
+            "last-day", format_french_date(self.member.active_to or today())))
+
+    def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], tuple[str, str]] | None:
+        day, problem = read_date(self.value("last-day"), "Le dernier jour en fonction", required=True)
+        if not problem and day < self.member.active_from:
+            problem = (f"Le dernier jour précède l'entrée en fonction "
+                       f"({format_french_date(self.member.active_from)}).")
+        if problem:
+            problems.append(("last-day", problem))
+            return None
+        return lambda: self._write(day)
+
+    def _write(self, day: date) -> tuple[str, str]:
+        self.app.store.deactivate_member(self.member.id, day)
+        return self.member.id, f"{self.member.full_name} : fin de fonction le {format_french_date(day)}."
+
+
+# -- handover ---------------------------------------------------------------------------------
+
+
+def _agreed(number: int, word: str) -> str:
+    """A past participle agreeing with a number of aids: 'terminée', 'terminées'."""
+    return word + ("s" if number > 1 else "")
+
+
+def plan_text(plan: Handover, day: date) -> str:
+    """What a handover on `day` will move, said before it is saved."""
+    if not plan.total:
+        return f"Aucune aide en cours le {format_french_date(day)} : rien ne passera."
+    lines = [f"Le {format_french_date(day)}, {count(plan.total, 'aide')} {'passeront' if plan.total > 1 else 'passera'} "
+             "à la personne choisie :"]
+    if plan.running:
+        lines.append(f"• {count(plan.running, 'aide commencée', 'aides commencées')} : "
+                     f"{_agreed(plan.running, 'terminée')} ce jour (passation) et {_agreed(plan.running, 'reprise')} "
+                     "le même jour, pour la durée prévue restante")
+    if plan.pending:
+        lines.append(f"• {count(plan.pending, 'aide pas encore commencée', 'aides pas encore commencées')} : "
+                     f"{_agreed(plan.pending, 'confiée')} telle{'s' if plan.pending > 1 else ''} "
+                     f"quelle{'s' if plan.pending > 1 else ''}")
+    return "\n".join(lines) + "."
+
+
+class HandoverForm(DirectoryForm):
+    """The open aids of a leaving member, handed in one step to a member of the same role."""
+
+    def __init__(self, member: Member) -> None:
+        super().__init__()
+        self.member = member
+        self.title_text = f"Passation des aides de {member.full_name}"
+        self._successors: list[Member] = []
+
+    def intro(self) -> str:
+        return (f"{self.member.full_name} ({role_name(self.member.role)}) confie ses aides en cours à un membre "
+                "de la même fonction. L'historique reste : les aides commencées se terminent à la date de la "
+                "passation (motif « passation ») avec leurs évaluations, et reprennent ce jour-là avec la "
+                "personne choisie, par une étape de chaque dossier.")
+
+    def fields(self) -> Iterator[Widget]:
+        yield field_row("Reprises par", choice("successor", [], Select.NULL))
+        yield Static("", id="successor-hint", markup=False)
+        yield field_row("Date de la passation", date_input("date", format_french_date(today())))
+        yield field_row("Fin de fonction", TickBox(f"de {self.member.full_name} à cette date",
+                                                   self.member.active_to is None, compact=True,
+                                                   id="end-membership"))
+        yield Static("", id="handover-plan", markup=False)
+
+    def after_mount(self) -> None:
+        self._follow_date()
+
+    @on(Input.Changed, "#date")
+    def _follow_date(self) -> None:
+        """The members in office on the date typed, and what will move that day."""
+        day, problem = read_past_date(self.value("date"))
+        if problem:
+            return
+        store = self.app.store
+        self._successors = store.successors(self.member.id, day)
+        select = self.query_one("#successor", Select)
+        chosen = self.value("successor")
+        with select.prevent(Select.Changed):
+            select.set_options([(member.full_name, member.id) for member in self._successors])
+            if any(member.id == chosen for member in self._successors):
+                select.value = chosen
+            elif len(self._successors) == 1:
+                select.value = self._successors[0].id
+        self._show_successor_hint()
+        self.query_one("#handover-plan", Static).update(plan_text(store.handover_plan(self.member.id, day), day))
+
+    @on(Select.Changed, "#successor")
+    def _show_successor_hint(self) -> None:
+        hint = self.query_one("#successor-hint", Static)
+        chosen = next((member for member in self._successors if member.id == self.value("successor")), None)
+        hint.set_class(not self._successors, "warning")
+        text = ""
+        if not self._successors:
+            text = (f"Aucun autre membre « {role_name(self.member.role)} » en fonction à cette date : "
+                    "ajoutez d'abord la personne qui reprend ses aides (n).")
+        elif chosen is not None:
+            load = self.app.store.open_aid_counts().get(chosen.id, 0)
+            capacity = f" (capacité : {chosen.capacity})" if chosen.capacity else ""
+            text = f"{chosen.full_name} a déjà {count(load, 'aide')} en cours{capacity}."
+        hint.update(text)
+        hint.display = bool(text)
+
+    def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], tuple[str, str]] | None:
+        end_membership = bool(self.value("end-membership"))
+        day, problem = read_past_date(self.value("date"), "La date de la passation")
+        problem = problem or handover_date_problem(self.member, day, end_membership=end_membership)
+        if problem:
+            problems.append(("date", problem))
+        successor = self.app.store.get_member(self.value("successor")) if self.value("successor") else None
+        if successor is None:
+            problems.append(("successor", "Choisissez le membre qui reprend les aides."))
+        elif day is not None and (problem := successor_problem(self.member, successor, day)):
+            problems.append(("successor", problem))
+        if problems:
+            return None
+        return lambda: self._write(successor, day, end_membership)
+
+    def _write(self, successor: Member, day: date, end_membership: bool) -> tuple[str, str]:
+        done = self.app.store.hand_over_aids(self.member.id, successor.id, day, end_membership=end_membership)
+        message = (f"Passation du {format_french_date(day)} : {count(done.total, 'aide')} de "
+                   f"{self.member.full_name} reprise" + ("s" if done.total > 1 else "") + f" par {successor.full_name}.")
+        if end_membership:
+            message += f" Fin de fonction de {self.member.full_name}."
+        return self.member.id, message
