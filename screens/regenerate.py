@@ -49,6 +49,10 @@ SHOTS: list[tuple[str, str | None, list[str]]] = [
     ("etape-cloture", RUNNING_AID, ["c"]),
     ("prises-en-charge", None, ["2"]),
     ("liste-attente", None, ["5"]),
+    ("annuaire", None, ["6"]),
+    ("annuaire-ecoles", None, ["6", "tab"]),
+    ("annuaire-membre", None, ["6", "e"]),
+    ("annuaire-passation", None, ["6", "down", "down", "p"]),
 ]
 
 

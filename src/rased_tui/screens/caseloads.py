@@ -172,7 +172,7 @@ psychologues (aide psychologique).
 
     def _draw(self, aids: list[CaseloadAid], members: list[Member], current: PeriodSpan | None, day: date) -> None:
         table = self.query_one(DataTable)
-        kept = self.selected_key()
+        kept, kept_index = self.selected_key(), table.cursor_row
         table.clear()
         for kind in AidKind:
             kind_aids = [aid for aid in aids if aid.kind is kind]
@@ -185,6 +185,12 @@ psychologues (aide psychologique).
         self._add_total_row(table, "Ensemble du RASED", load_of(aids), "total")
         if kept in table.rows:
             table.move_cursor(row=table.get_row_index(kept))
+        elif kept is not None:  # that aid ended or left the filter: stay at the same height
+            table.move_cursor(row=min(kept_index, table.row_count - 1))
+        else:  # the first drawing: on the first aid
+            first_aid = next((key.value for key in table.rows if key.value.startswith("aid:")), None)
+            if first_aid is not None:
+                table.move_cursor(row=table.get_row_index(first_aid))
 
     @staticmethod
     def _add_total_row(table: DataTable, heading: str, load: Load, key: str) -> None:
