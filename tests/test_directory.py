@@ -436,7 +436,7 @@ async def test_adding_a_member_shows_each_error_by_its_field_then_saves(store, p
         assert await press(pilot, "ctrl+s") is form
         assert field_error(form, "role") == "Choisissez la fonction."
         assert field_error(form, "active-from") == "Le 31/02/2026 n'existe pas dans le calendrier."
-        assert "2 erreurs à corriger" in shown(form, "directory-form-errors")
+        assert "2 erreurs à corriger" in shown(form, "directory-errors")
         fill(form, role="psychologue", active_from="01/02/2026", capacity="douze")
         await pilot.pause()
         assert form.query_one("#capacity-row").display
@@ -538,7 +538,7 @@ async def test_deactivating_and_reactivating_a_member_and_a_school(store, pole):
         select_row(screen, "members", pole.leaving.id)
         form = await press(pilot, "d")
         assert isinstance(form, EndOfOfficeForm) and form.value("last-day") == "21/11/2026"
-        assert "1 aide en cours à son nom : faites-en d'abord la passation (p)" in shown(form, "directory-form-intro")
+        assert "1 aide en cours à son nom : faites-en d'abord la passation (p)" in shown(form, "directory-intro")
         fill(form, last_day="15/08/2026")
         assert await press(pilot, "ctrl+s") is form
         assert field_error(form, "last-day") == "Le dernier jour précède l'entrée en fonction (01/09/2026)."

@@ -16,29 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any
 
 from pydantic import ValidationError
 from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, Static
+from textual.widgets import Input, Select, Static
 
 from rased_tui.domain.calendar import format_french_date, parse_french_date, read_past_date, today
 from rased_tui.domain.enums import PriorityEducation, Role, SchoolKind
 from rased_tui.domain.french import count
-from rased_tui.domain.models import MAX_NAME_LENGTH, Member, School, french_messages
-from rased_tui.screens.confirm import ConfirmDialog
-from rased_tui.store import StoreError
+from rased_tui.domain.models import MAX_NAME_LENGTH, Member, School
+from rased_tui.screens.form_dialog import FormDialog
 from rased_tui.store.directory import Handover, handover_date_problem, role_name, successor_problem
-from rased_tui.widgets.form import choice, date_input, field_row, field_value, text_input
-from rased_tui.widgets.toggles import RadioChoice, TickBox
+from rased_tui.widgets.form import choice, date_input, field_row, text_input
+from rased_tui.widgets.toggles import TickBox
 
-DISCARD_QUESTION = "Abandonner la saisie ? Ce qui a été tapé sera perdu."
-FIELDS = "Input, Select, RadioSet, Checkbox, TextArea"
 
 
 def read_date(text: str, what: str, *, required: bool) -> tuple[date | None, str | None]:
@@ -51,15 +43,11 @@ def read_date(text: str, what: str, *, required: bool) -> tuple[date | None, str
         return None, str(error)
 
 
-class DirectoryForm(ModalScreen[str | None]):
-    """The common frame of the directory's forms: title, intro, fields, errors, save, cancel."""
+class DirectoryForm(FormDialog[str | None]):
+    """The frame of the directory's forms: an introduction under the title. Each closes with
+    the id of the record saved, None when nothing was."""
 
     CSS_PATH = "directory.tcss"
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Enregistrer", id="directory_form_save"),
-        Binding("escape", "cancel", "Annuler", id="directory_form_cancel"),
-        Binding("f1", "app.help", "Aide", key_display="F1", id="directory_form_help"),
-    ]
     HELP = """\
 **Fiche de l'annuaire** — remplissez les champs puis `ctrl+s` pour enregistrer, `échap` pour
 annuler (la saisie est demandée avant d'être abandonnée). `tab` passe au champ suivant ;
@@ -67,143 +55,15 @@ les flèches choisissent dans une liste ; `espace` coche une case. Les dates s'�
 JJ/MM/AAAA. Une erreur s'affiche sous son champ, en rouge : rien n'est enregistré tant qu'il
 en reste.
 """
+    ID_PREFIX = "directory"
 
-    title_text = ""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._initial: tuple | None = None
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="directory-form"):
-            yield Static(self.title_text, id="directory-form-title", markup=False)
-            yield Static(self.intro(), id="directory-form-intro", markup=False)
-            yield Static("", id="directory-form-errors", classes="error", markup=False)
-            yield from self.fields()
-            with Horizontal(id="directory-form-buttons"):
-                yield Button("Enregistrer (ctrl+s)", id="directory-form-save", variant="primary")
-                yield Button("Annuler (échap)", id="directory-form-cancel")
+    def heading(self) -> Iterator[Widget]:
+        intro = Static(self.intro(), id="directory-intro", markup=False)
+        intro.display = bool(self.intro())
+        yield intro
 
     def intro(self) -> str:
         return ""
-
-    def fields(self) -> Iterator[Widget]:
-        raise NotImplementedError
-
-    def on_mount(self) -> None:
-        for label in self.query(".error"):
-            label.display = False
-        self.query_one("#directory-form-intro").display = bool(self.intro())
-        self.after_mount()
-        self._initial = self._state()
-        first = next((widget for widget in self.query(FIELDS) if widget.display and widget.can_focus), None)
-        if first is not None:
-            first.focus()
-
-    def after_mount(self) -> None:
-        """Show or hide the fields that depend on a choice."""
-
-    @on(Input.Changed)
-    @on(Select.Changed)
-    @on(RadioSet.Changed)
-    @on(Checkbox.Changed)
-    def _field_changed(self, event) -> None:
-        """A field being corrected loses its error message (the next save checks it again)."""
-        widget = getattr(event, "control", None)
-        if widget is not None and widget.id:
-            self.show_error(widget.id, "")
-
-    # -- reading the fields and showing errors ---------------------------------------------
-
-    def value(self, widget_id: str) -> Any:
-        return field_value(self.query_one(f"#{widget_id}"))
-
-    def _state(self) -> tuple:
-        return tuple(repr(self.value(widget.id)) for widget in self.query(FIELDS) if widget.id)
-
-    @property
-    def has_changes(self) -> bool:
-        return self._initial is not None and self._state() != self._initial
-
-    def show_error(self, widget_id: str, message: str) -> None:
-        labels = self.query(f"#{widget_id}-error")
-        if labels:
-            label = labels.first(Label)
-            label.update(message)
-            label.display = bool(message)
-
-    def refuse(self, problems: list[tuple[str | None, str]]) -> None:
-        """Show the problems by their fields and at the top; focus the first field concerned."""
-        for label in self.query(".field .error"):
-            label.display = False
-        for widget_id, message in problems:
-            if widget_id:
-                self.show_error(widget_id, message)
-        summary = self.query_one("#directory-form-errors", Static)
-        summary.update(f"Rien n'a été enregistré — {count(len(problems), 'erreur')} à corriger :\n"
-                       + "\n".join(f"• {message}" for _, message in problems))
-        summary.display = True
-        first = next((widget_id for widget_id, _ in problems if widget_id), None)
-        if first:
-            self.query_one(f"#{first}").focus()
-            self.query_one(f"#{first}-row").scroll_visible()
-        else:
-            self.query_one("#directory-form").scroll_home()
-
-    @staticmethod
-    def model_problems(error: ValidationError, model: type, field_ids: dict[str, str]) -> list[tuple]:
-        """A pydantic refusal as (field id, message) pairs."""
-        problems = []
-        for item, message in zip(error.errors(), french_messages(error, model)):
-            field_name = str(item["loc"][0]) if item["loc"] else ""
-            problems.append((field_ids.get(field_name) or field_ids.get(item["type"]), message))
-        return problems
-
-    # -- saving and leaving ---------------------------------------------------------------
-
-    @on(Button.Pressed, "#directory-form-save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#directory-form-cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_save(self) -> None:
-        problems: list[tuple[str | None, str]] = []
-        write = self.build(problems)
-        if problems or write is None:
-            self.refuse(problems or [(None, "Formulaire incomplet.")])
-            return
-        try:
-            record_id, message = write()
-        except StoreError as error:
-            self.refuse([(None, str(error))])
-            self.notify(str(error), title="Rien n'a été enregistré", severity="error")
-            return
-        self.notify(message, title="Enregistré")
-        self.dismiss(record_id)
-
-    def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], tuple[str, str]] | None:
-        """Check the fields: append the problems, or return the write to run (it returns the
-        id of the record saved and the message to show)."""
-        raise NotImplementedError
-
-    def action_cancel(self) -> None:
-        if not self.has_changes:
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmDialog(DISCARD_QUESTION), answered)
-
-    def radio_field(self, label: str, widget_id: str, options: list[tuple[str, str]], chosen: str | None) -> Widget:
-        radio = RadioSet(*[RadioChoice(text, value == chosen, name=value) for text, value in options],
-                         id=widget_id, compact=True)
-        return field_row(label, radio)
 
 
 # -- members ------------------------------------------------------------------------------------

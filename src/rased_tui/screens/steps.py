@@ -21,12 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, SelectionList, Static, TextArea
+from textual.widgets import Checkbox, Input, RadioSet, Select, Static, TextArea
 from textual.widgets.selection_list import Selection
 
 from rased_tui.domain.caseloads import CaseloadFilter, is_over_capacity, load_of
@@ -49,7 +45,7 @@ from rased_tui.domain.enums import (
     SecondResponse,
 )
 from rased_tui.domain.french import count
-from rased_tui.domain.models import Aid, AidEvaluation, Case, Member, TimelineEntry, french_messages, new_id
+from rased_tui.domain.models import Aid, AidEvaluation, Case, Member, TimelineEntry, new_id
 from rased_tui.domain.timeline import (
     OTHER_RESPONSES,
     STEP_ENTRY_KIND,
@@ -62,13 +58,12 @@ from rased_tui.domain.timeline import (
     skipped_steps,
     turn_date_problem,
 )
-from rased_tui.screens.confirm import ConfirmDialog
-from rased_tui.store import Store, StoreError
+from rased_tui.screens.form_dialog import FormDialog
+from rased_tui.store import Store
 from rased_tui.store.store import CONFIDENTIAL_AUTHOR_MESSAGE
-from rased_tui.widgets.toggles import CheckList, RadioChoice, TickBox
-from rased_tui.widgets.form import choice, date_input, field_row, field_value, text_input
+from rased_tui.widgets.toggles import CheckList, TickBox
+from rased_tui.widgets.form import choice, date_input, field_row, text_input
 
-DISCARD_QUESTION = "Abandonner la saisie ? Ce qui a été tapé sera perdu."
 RASED_ROLES = (Role.MAITRE_E, Role.MAITRE_G, Role.PSYCHOLOGUE)
 NEW_ACTION = "nouvelle"
 WHOLE_CASE = "dossier"
@@ -117,94 +112,32 @@ def aid_label(aid: Aid, context: CaseContext) -> str:
            f"{format_french_date(aid.start_date)} ({state})"
 
 
-class StepForm(ModalScreen[bool]):
-    """The common frame of the forms: title, warnings, fields, errors, save and cancel."""
+class StepForm(FormDialog[bool]):
+    """The frame of the step forms: the case they add to, the warnings, the date rules."""
 
     CSS_PATH = "steps.tcss"
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Enregistrer", id="step_save"),
-        Binding("escape", "cancel", "Annuler", id="step_cancel"),
-        # a dialog does not pass keys on to the application: its help key is its own
-        Binding("f1", "app.help", "Aide", key_display="F1", id="step_help"),
-    ]
     HELP = """\
 **Étape d'un dossier** — remplissez les champs puis `ctrl+s` pour enregistrer, `échap` pour
 annuler. `tab` passe au champ suivant ; `espace` coche une case ou un membre. Les
 avertissements (en jaune) n'empêchent pas d'enregistrer ; les erreurs (en rouge) si.
 """
-
-    title_text = ""
+    ID_PREFIX = "step"
+    CANCELLED = False
 
     def __init__(self, context: CaseContext) -> None:
         super().__init__()
         self.context = context
-        self._initial: tuple | None = None
 
-    # -- layout ---------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="step-form"):
-            yield Static(self.title_text, id="step-title", markup=False)
-            yield Static(f"Dossier {self.context.case.number} — {self.context.case.subject_label}",
-                         id="step-case", markup=False)
-            yield Static("\n".join(f"⚠ {warning}" for warning in self.warnings()), id="step-warnings",
-                         markup=False)
-            yield Static("", id="step-errors", classes="error", markup=False)
-            yield from self.fields()
-            with Horizontal(id="step-buttons"):
-                yield Button("Enregistrer (ctrl+s)", id="step-save", variant="primary")
-                yield Button("Annuler (échap)", id="step-cancel")
-
-    def fields(self) -> Iterator[Widget]:
-        raise NotImplementedError
+    def heading(self) -> Iterator[Widget]:
+        yield Static(f"Dossier {self.context.case.number} — {self.context.case.subject_label}",
+                     id="step-case", markup=False)
+        warnings = Static("\n".join(f"⚠ {warning}" for warning in self.warnings()), id="step-warnings",
+                          markup=False)
+        warnings.display = bool(self.warnings())
+        yield warnings
 
     def warnings(self) -> list[str]:
         return []
-
-    def on_mount(self) -> None:
-        for label in self.query(".error"):
-            label.display = False
-        self.query_one("#step-warnings").display = bool(self.warnings())
-        self.after_mount()
-        self._initial = self._state()
-        first = next((widget for widget in self.query("Input, Select, RadioSet, SelectionList, TextArea, Checkbox")
-                      if widget.display and widget.can_focus), None)
-        if first is not None:
-            first.focus()
-            if isinstance(first, Input):
-                first.select_all()  # typing replaces the date proposed
-        for area in self.query(TextArea):
-            area.move_cursor(area.document.end)  # a correction goes on from the end of the text
-
-    def after_mount(self) -> None:
-        """Show or hide the fields that depend on a choice."""
-
-    @on(Input.Changed)
-    @on(TextArea.Changed)
-    @on(Select.Changed)
-    @on(SelectionList.SelectedChanged)
-    @on(RadioSet.Changed)
-    @on(Checkbox.Changed)
-    def _field_changed(self, event) -> None:
-        """A field being corrected loses its error message (the next save checks it again)."""
-        widget = getattr(event, "control", None) or getattr(event, "selection_list", None)
-        if widget is not None and widget.id:
-            self.show_error(widget.id, "")
-
-    # -- reading the fields ---------------------------------------------------------------
-
-    def value(self, widget_id: str) -> Any:
-        """A field's value; the values checked in a list as a list, as the models hold them."""
-        value = field_value(self.query_one(f"#{widget_id}"))
-        return list(value) if isinstance(value, tuple) else value
-
-    def _state(self) -> tuple:
-        widgets = self.query("Input, TextArea, SelectionList, Select, Checkbox, RadioSet")
-        return tuple(repr(self.value(widget.id)) for widget in widgets if widget.id)
-
-    @property
-    def has_changes(self) -> bool:
-        return self._initial is not None and self._state() != self._initial
 
     def day(self, widget_id: str = "date") -> tuple[date | None, str | None]:
         """The date typed in a field, or the reason it is not a good one."""
@@ -224,82 +157,6 @@ avertissements (en jaune) n'empêchent pas d'enregistrer ; les erreurs (en rouge
         """True for a form that adds a record (False when it corrects one)."""
         return True
 
-    # -- errors ---------------------------------------------------------------------------
-
-    def show_error(self, widget_id: str, message: str) -> None:
-        labels = self.query(f"#{widget_id}-error")
-        if labels:
-            label = labels.first(Label)
-            label.update(message)
-            label.display = bool(message)
-
-    def refuse(self, problems: list[tuple[str | None, str]]) -> None:
-        """Show the problems by their fields and at the top; focus the first field concerned."""
-        for label in self.query(".field .error"):
-            label.display = False
-        for widget_id, message in problems:
-            if widget_id:
-                self.show_error(widget_id, message)
-        summary = self.query_one("#step-errors", Static)
-        summary.update(f"Rien n'a été enregistré — {count(len(problems), 'erreur')} à corriger :\n"
-                       + "\n".join(f"• {message}" for _, message in problems))
-        summary.display = True
-        first = next((widget_id for widget_id, _ in problems if widget_id), None)
-        if first:
-            self.query_one(f"#{first}").focus()
-            self.query_one(f"#{first}-row").scroll_visible()
-        else:
-            self.query_one("#step-form").scroll_home()
-
-    def model_problems(self, error: ValidationError, model: type, field_ids: dict[str, str]) -> list[tuple]:
-        """A pydantic refusal as (field id, message) pairs."""
-        problems = []
-        for item, message in zip(error.errors(), french_messages(error, model)):
-            field_name = str(item["loc"][0]) if item["loc"] else ""
-            problems.append((field_ids.get(field_name) or field_ids.get(item["type"]), message))
-        return problems
-
-    # -- saving and leaving ---------------------------------------------------------------
-
-    @on(Button.Pressed, "#step-save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#step-cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_save(self) -> None:
-        problems: list[tuple[str | None, str]] = []
-        write = self.build(problems)
-        if problems or write is None:
-            self.refuse(problems or [(None, "Formulaire incomplet.")])
-            return
-        try:
-            message = write()
-        except StoreError as error:
-            self.refuse([(None, str(error))])
-            self.notify(str(error), title="Rien n'a été enregistré", severity="error")
-            return
-        self.notify(message, title="Enregistré")
-        self.dismiss(True)
-
-    def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], str] | None:
-        """Check the fields: append the problems, or return the write to run (it returns
-        the message to show once saved)."""
-        raise NotImplementedError
-
-    def action_cancel(self) -> None:
-        if not self.has_changes:
-            self.dismiss(False)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(False)
-
-        self.app.push_screen(ConfirmDialog(DISCARD_QUESTION), answered)
-
     # -- shared fields --------------------------------------------------------------------
 
     def members_field(self, label: str, chosen: list[str], roles: tuple[Role, ...] = ()) -> Widget:
@@ -312,10 +169,6 @@ avertissements (en jaune) n'empêchent pas d'enregistrer ; les erreurs (en rouge
         return field_row(label, TextArea(text, compact=True, id=widget_id, soft_wrap=True, tab_behavior="focus",
                                          placeholder=placeholder))
 
-    def radio_field(self, label: str, widget_id: str, options: list[tuple[str, str]], chosen: str | None) -> Widget:
-        radio = RadioSet(*[RadioChoice(text, value == chosen, name=value) for text, value in options],
-                         id=widget_id, compact=True)
-        return field_row(label, radio)
 
 
 def _entry_date_text(entry: TimelineEntry | None) -> str:
