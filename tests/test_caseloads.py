@@ -474,3 +474,36 @@ async def test_an_empty_waiting_list_says_so(store):
         screen = await press(pilot, "5")
         assert shown(screen, "waiting-summary") == "Aucun dossier n'attend une aide du RASED."
         assert table_rows(screen, "waiting-table") == {}
+
+
+async def test_a_member_who_left_with_ended_aids_gets_no_warning_in_a_past_periode(store, school, rased,
+                                                                                   make_pupil_case):
+    """Regression: in a past période, a member who left showed '⚠ … garde 1 aide' for aids
+    already ended by the handover."""
+    case = new_case(store, make_pupil_case, school, date_sent="2026-09-07")
+    aid = start_aid(store, case, rased["g"], "G", start="2026-09-14")
+    store.hand_over_aids(rased["g"].id, store.add_member(rased["g"].model_copy(
+        update={"id": "0" * 8 + "-0000-4000-8000-" + "0" * 12, "last_name": "Neveu"})).id, date(2026, 11, 16))
+    app = new_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await press(pilot, "2")
+        screen.query_one("#caseload-period", Select).value = "2026-2027:1"
+        await pilot.pause()
+        rows = table_rows(screen, "caseload-table")
+        assert f"aid:{aid.id}" in rows and "parti·e le 16/11/2026" in rows[f"member:{rased['g'].id}"][0]
+        assert "n'est plus en fonction" not in shown(screen, "caseload-warning")
+
+
+async def test_with_a_school_chosen_the_gauge_still_shows_the_whole_load(store, school, rased, make_school,
+                                                                         make_pupil_case):
+    """Regression: with a school filter, a member's gauge counted only that school's pupils."""
+    other_school = store.add_school(make_school(name="École Pasteur"))
+    for name in ("Léa", "Noé"):
+        start_aid(store, new_case(store, make_pupil_case, other_school, name), rased["e"])
+    app = new_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await press(pilot, "2")
+        screen.query_one("#caseload-school", Select).value = school.id
+        await pilot.pause()
+        member_row = table_rows(screen, "caseload-table")[f"member:{rased['e'].id}"]
+        assert member_row[1] == "██████ 2/2" and member_row[5] == "0 aide"

@@ -10,6 +10,7 @@ help him or her. Filters: school, période (the aids that ran in it) and antenna
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from rich.text import Text
@@ -33,7 +34,7 @@ from rased_tui.domain.caseloads import (
 )
 from rased_tui.domain.enums import AidKind
 from rased_tui.domain.french import count
-from rased_tui.domain.models import Member
+from rased_tui.domain.models import Member, fold
 from rased_tui.store import StoreError
 
 # Short enough for the first column; the help and the summary give the full names.
@@ -80,6 +81,7 @@ psychologues (aide psychologique).
 | `6` | annuaire : capacités, passation des aides d'un membre qui part |
 """
     BINDINGS = [
+        Binding("enter", "open_case", "Ouvrir", id="caseload_open_case"),
         Binding("f", "end_aid", "Fin de l'aide", id="caseload_end_aid"),
         Binding("ctrl+f", "filters", "Filtres", id="caseload_filters"),
         Binding("escape", "back_to_table", "Tableau", show=False, id="caseload_back_to_table"),
@@ -115,7 +117,8 @@ psychologues (aide psychologique).
         """The choices of the three filters, by widget id, "all" first."""
         store = self.app.store
         day = today()
-        schools = [("Toutes les écoles", ALL)] + [(school.name, school.id) for school in store.list_schools()]
+        schools = [("Toutes les écoles", ALL)] + [(school.name, school.id) for school in
+                                                   sorted(store.list_schools(), key=lambda school: fold(school.name))]
         periods = [("En cours aujourd'hui", TODAY_OPTION)]
         year = school_year_of(day)
         previous = f"{int(year[:4]) - 1}-{year[:4]}"
@@ -153,6 +156,9 @@ psychologues (aide psychologique).
         day = today()
         try:
             aids = store.caseload_aids(self.caseload_filter, day)
+            # a member's gauge is his or her whole load, whatever the school shown
+            whole = store.caseload_aids(replace(self.caseload_filter, school_id=None), day) \
+                if self.caseload_filter.school_id else aids
             members = caseload_members(store.list_members(), self.caseload_filter, day, aids)
             current = period_of(day, store.periods_of_year(school_year_of(day)))
             waiting = store.waiting_list(day)
@@ -161,16 +167,18 @@ psychologues (aide psychologique).
             return
         self.aids = {aid.aid_id: aid for aid in aids}
         self.members = members
-        self._draw(aids, members, current, day)
+        loads = {member.id: load_of(aid for aid in whole if aid.member_id == member.id) for member in members}
+        self._draw(aids, members, loads, current, day)
         self._show_summary(aids, waiting, day)
-        self._show_warnings(aids, members, day)
+        self._show_warnings(whole, members, loads, day)
 
     def on_screen_resume(self) -> None:
         """Back from a case or a form: what was changed there shows here."""
         if self.is_mounted:
             self.reload()
 
-    def _draw(self, aids: list[CaseloadAid], members: list[Member], current: PeriodSpan | None, day: date) -> None:
+    def _draw(self, aids: list[CaseloadAid], members: list[Member], loads: dict[str, Load],
+              current: PeriodSpan | None, day: date) -> None:
         table = self.query_one(DataTable)
         kept, kept_index = self.selected_key(), table.cursor_row
         table.clear()
@@ -179,7 +187,7 @@ psychologues (aide psychologique).
             self._add_total_row(table, KIND_HEADINGS[kind], load_of(kind_aids), f"kind:{kind.value}")
             for member in [m for m in members if m.role is kind.role]:
                 held = [aid for aid in kind_aids if aid.member_id == member.id]
-                self._add_member_row(table, member, load_of(held), day)
+                self._add_member_row(table, member, loads[member.id], len(held), day)
                 for aid in held:
                     table.add_row(*self._aid_cells(aid, current, day), key=f"aid:{aid.aid_id}")
         self._add_total_row(table, "Ensemble du RASED", load_of(aids), "total")
@@ -200,14 +208,15 @@ psychologues (aide psychologique).
                       Text(count(load.aids, "aide"), style=style), "", "", "", key=key)
 
     @staticmethod
-    def _add_member_row(table: DataTable, member: Member, load: Load, day: date) -> None:
+    def _add_member_row(table: DataTable, member: Member, load: Load, shown: int, day: date) -> None:
+        """A member's line: the gauge of his or her whole load, the number of aids listed below."""
         name = member.full_name
         if member.active_to is not None and member.active_to < day:
             name += f" (parti·e le {format_french_date(member.active_to)})"
         over = is_over_capacity(load.held, member.capacity)
         table.add_row(Text(name, style="bold"),
                       Text(gauge(load.held, member.capacity, width=6), style="bold red" if over else ""),
-                      "", "", "", count(load.aids, "aide"), "", "", "", key=f"member:{member.id}")
+                      "", "", "", count(shown, "aide"), "", "", "", key=f"member:{member.id}")
 
     @staticmethod
     def _aid_cells(aid: CaseloadAid, current: PeriodSpan | None, day: date) -> tuple:
@@ -233,16 +242,18 @@ psychologues (aide psychologique).
             parts.append(f"liste d'attente : {count(len(waiting), 'dossier')}, jusqu'à {count(longest, 'jour')} (5)")
         self.query_one("#caseload-summary", Static).update(" · ".join(parts))
 
-    def _show_warnings(self, aids: list[CaseloadAid], members: list[Member], day: date) -> None:
+    def _show_warnings(self, aids: list[CaseloadAid], members: list[Member], loads: dict[str, Load],
+                       day: date) -> None:
         lines = []
         for member in members:
             held = [aid for aid in aids if aid.member_id == member.id]
-            load = load_of(held)
+            load = loads[member.id]
             if is_over_capacity(load.held, member.capacity):
                 lines.append(f"⚠ {member.full_name} : {load.held} suivis pour une capacité de {member.capacity}.")
-            if held and member.active_to is not None and member.active_to < day:
+            still_open = [aid for aid in held if aid.is_open]
+            if still_open and member.active_to is not None and member.active_to < day:
                 lines.append(f"⚠ {member.full_name} n'est plus en fonction et garde "
-                             f"{count(len(held), 'aide')} : passation dans l'annuaire (6, p).")
+                             f"{count(len(still_open), 'aide')} : passation dans l'annuaire (6, p).")
         warning = self.query_one("#caseload-warning", Static)
         warning.display = bool(lines)
         warning.update("\n".join(lines))
@@ -260,7 +271,7 @@ psychologues (aide psychologique).
         return self.aids.get(key.removeprefix("aid:")) if key.startswith("aid:") else None
 
     @on(DataTable.RowSelected)
-    def _open_case(self) -> None:
+    def action_open_case(self) -> None:
         aid = self.selected_aid()
         if aid is None:
             self.notify("Choisissez une aide (les lignes sous le nom d'un membre).", severity="warning")

@@ -14,6 +14,7 @@ from datetime import date
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -36,11 +37,11 @@ class WaitingListScreen(Screen[None]):
     HELP = """\
 **Liste d'attente** — les dossiers dont la première analyse a demandé une aide du RASED
 (E, G ou psychologique), ou à qui une aide a été proposée, et dont l'aide n'a pas commencé :
-la plus longue attente en haut, avec le nombre de jours depuis la demande d'aide.
+la plus longue attente en haut, avec le nombre de jours depuis la première analyse qui a
+demandé l'aide (ou depuis la proposition de l'aide).
 
 - **État** : *à attribuer* (aucun membre ne l'a encore prise), *accord attendu* (aide
-  proposée, la famille n'a pas encore répondu), *début le…* (accord donné, l'aide commence
-  plus tard).
+  proposée, la famille n'a pas encore répondu).
 - `⚠` : demande urgente.
 - Un dossier sort de la liste quand l'aide commence (accord donné, date de début passée), quand
   la famille refuse, ou quand le dossier est clôturé.
@@ -51,6 +52,8 @@ la plus longue attente en haut, avec le nombre de jours depuis la demande d'aide
 | `entrée` | ouvrir le dossier |
 | `2` | prises en charge des membres du RASED |
 """
+
+    BINDINGS = [Binding("enter", "open_case", "Ouvrir", id="waiting_open_case")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -91,10 +94,13 @@ la plus longue attente en haut, avec le nombre de jours depuis la demande d'aide
         self.query_one("#waiting-summary", Static).update(summary_text(self.waiting, day))
 
     @on(DataTable.RowSelected)
-    def _open_case(self, event: DataTable.RowSelected) -> None:
+    def action_open_case(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
         from rased_tui.screens.case import CaseScreen
 
-        self.app.push_screen(CaseScreen(event.row_key.value))
+        self.app.push_screen(CaseScreen(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
 
 def _cells(case: WaitingCase, day: date) -> tuple:

@@ -98,6 +98,8 @@ def successor_problem(leaving: Member, successor: Member, day: date) -> str | No
                 f"({role_name(leaving.role)}) passent à un membre de la même fonction.")
     if not successor.is_active_on(day):
         return f"{successor.full_name} n'est pas en fonction le {format_french_date(day)}."
+    if successor.active_to == day:
+        return f"{successor.full_name} quitte ses fonctions le {format_french_date(day)} : choisissez qui reste."
     return None
 
 
@@ -145,9 +147,11 @@ class DirectoryQueries:
         return Usage(cases=self._one("SELECT count(*) FROM cases WHERE school_id = ?", (school_id,))[0])
 
     def open_aid_counts(self) -> dict[str, int]:
-        """The number of open aids of each member who has some, by member id."""
+        """The number of aids each member gives now (agreed to by the family and not ended, as
+        the caseloads count them), by member id."""
         return {row[0]: row[1] for row in self._all(
-            "SELECT member_id, count(*) FROM aids WHERE end_date IS NULL GROUP BY member_id")}
+            "SELECT member_id, count(*) FROM aids WHERE end_date IS NULL AND consent_status = 'donne'"
+            " GROUP BY member_id")}
 
     def school_case_counts(self) -> dict[str, int]:
         """The number of cases of each school that has some, by school id."""
@@ -163,7 +167,7 @@ class DirectoryQueries:
         rows = self._all("SELECT id FROM members WHERE role = ? AND id <> ? ORDER BY last_name, first_name",
                          (leaving.role.value, member_id))
         members = [self.get_member(row[0]) for row in rows]
-        return [member for member in members if member.is_active_on(day)]
+        return [member for member in members if successor_problem(leaving, member, day) is None]
 
     def handover_plan(self, member_id: str, day: date) -> Handover:
         """What a handover on `day` would move (nothing is written)."""
@@ -205,9 +209,31 @@ class DirectoryQueries:
                 "sa fonction ne peut plus changer. Mettez fin à cette fonction (d) et créez une nouvelle "
                 "fiche (n) pour la nouvelle.")
 
+    def last_activity(self, member_id: str) -> date | None:
+        """The last day the member's work is recorded: an aid begun or ended, an evaluation of
+        one of his or her aids, a step naming him or her."""
+        row = self._one(
+            """SELECT max(day) FROM (
+                   SELECT max(start_date, coalesce(end_date, start_date)) AS day FROM aids WHERE member_id = :id
+                   UNION ALL SELECT v.date FROM aid_evaluations v JOIN aids a ON a.id = v.aid_id
+                              WHERE a.member_id = :id
+                   UNION ALL SELECT e.date FROM timeline_entries e
+                              JOIN timeline_entry_members m ON m.entry_id = e.id WHERE m.member_id = :id)""",
+            {"id": member_id})
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
+    def _check_last_day(self, member: Member, last_day: date | None) -> None:
+        """A last day in office cannot precede the work recorded in the member's name."""
+        worked = self.last_activity(member.id)
+        if last_day is not None and worked is not None and last_day < worked:
+            raise StoreError(f"{member.full_name} a une activité enregistrée jusqu'au {format_french_date(worked)} : "
+                             "sa fin de fonction ne peut la précéder.")
+
     def edit_member(self, member: Member) -> Member:
-        """Save an edited member; the role stays while he or she has aids (see above)."""
+        """Save an edited member; the role stays while he or she has aids (see above), and the
+        last day in office does not precede the work recorded in his or her name."""
         with self.transaction():
+            self._check_last_day(member, member.active_to)
             problem = self.role_change_problem(member.id, member.role)
             if problem:
                 raise StoreError(problem)
@@ -220,6 +246,7 @@ class DirectoryQueries:
             if last_day < member.active_from:
                 raise StoreError(f"La fin de fonction ({format_french_date(last_day)}) précède l'entrée en "
                                  f"fonction ({format_french_date(member.active_from)}).")
+            self._check_last_day(member, last_day)
             self._update("members", member_id, {"active_to": last_day.isoformat(), "updated_at": self._now()})
             return self._member(member_id)
 
@@ -299,6 +326,9 @@ class DirectoryQueries:
             running = pending = 0
             for aid in self.open_aids_of_member(leaving.id):
                 with self._about_case(aid.case_id):
+                    if aid.start_date > day:  # a handover cannot rewrite who began an aid
+                        raise StoreError(f"l'aide {aid.kind.value} de {leaving.full_name} a commencé le "
+                                         f"{format_french_date(aid.start_date)}, après la date de la passation.")
                     if is_running_before(aid, day):
                         self._pass_on(aid, leaving, successor, day)
                         running += 1
