@@ -13,14 +13,7 @@ from datetime import date
 
 from rased_tui.domain.caseloads import CaseloadAid, CaseloadFilter, WaitingCase
 from rased_tui.domain.enums import AidKind, Modality
-
-# Who or what a case is about, as the lists show it.
-SUBJECT_SQL = """CASE WHEN p.id IS NOT NULL THEN p.last_name || ' ' || p.first_name
-                      WHEN c.subject_kind = 'equipe' THEN c.team_reference
-                      ELSE c.teacher_name END"""
-LEVELS_SQL = """(SELECT group_concat(level, '-') FROM (
-                    SELECT level FROM case_levels WHERE case_id = c.id
-                     ORDER BY instr(',TPS,PS,MS,GS,CP,CE1,CE2,CM1,CM2,', ',' || level || ',')))"""
+from rased_tui.store.case_columns import LEVELS_SQL, SUBJECT_SQL
 
 # The calls for an aid of each case: the kinds a first analysis asked for, and the aids
 # proposed to a family who has not answered yet, each with its date.

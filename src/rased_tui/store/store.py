@@ -57,6 +57,7 @@ from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.journal import JournalLine, case_journal
 from rased_tui.store.migrations import rebuild_search_index
 from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
+from rased_tui.store.case_columns import LEVELS_SQL, SUBJECT_SQL
 from rased_tui.store.caseloads import CaseloadQueries
 from rased_tui.store.directory import DirectoryQueries
 
@@ -473,13 +474,9 @@ class Store(DirectoryQueries, CaseloadQueries):
                     SELECT c.id FROM cases c WHERE {where}
                      ORDER BY c.date_sent DESC, c.number DESC LIMIT ? OFFSET ?)
                 SELECT c.id, c.number, c.date_sent, c.subject_kind, c.urgent,
-                       CASE WHEN p.id IS NOT NULL THEN p.last_name || ' ' || p.first_name
-                            WHEN c.subject_kind = 'equipe' THEN c.team_reference
-                            ELSE c.teacher_name END AS subject,
+                       {SUBJECT_SQL} AS subject,
                        s.name AS school,
-                       (SELECT group_concat(level, '-') FROM (
-                            SELECT level FROM case_levels WHERE case_id = c.id
-                             ORDER BY instr(',TPS,PS,MS,GS,CP,CE1,CE2,CM1,CM2,', ',' || level || ','))) AS levels,
+                       {LEVELS_SQL} AS levels,
                        (SELECT motif FROM case_motifs WHERE case_id = c.id AND rank = 1) AS main_motif,
                        (SELECT status FROM case_status WHERE case_id = c.id) AS status,
                        (SELECT group_concat(last_name, ', ') FROM (

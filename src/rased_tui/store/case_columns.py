@@ -1,0 +1,13 @@
+"""SQL expressions that several lists of cases share (the cases list, caseloads, waiting list).
+
+Each reads a case `c` joined to its pupil `p` (LEFT JOIN: a request may be about a teacher).
+"""
+
+# Who or what a case is about, as the lists show it: the pupil, the team, or the teacher.
+SUBJECT_SQL = """CASE WHEN p.id IS NOT NULL THEN p.last_name || ' ' || p.first_name
+                      WHEN c.subject_kind = 'equipe' THEN c.team_reference
+                      ELSE c.teacher_name END"""
+# The case's levels in school order, joined by '-' ('CE2-CM1').
+LEVELS_SQL = """(SELECT group_concat(level, '-') FROM (
+                    SELECT level FROM case_levels WHERE case_id = c.id
+                     ORDER BY instr(',TPS,PS,MS,GS,CP,CE1,CE2,CM1,CM2,', ',' || level || ',')))"""
