@@ -139,6 +139,11 @@ def is_over_capacity(held: int, capacity: int | None) -> bool:
     return capacity is not None and held > capacity
 
 
+def over_capacity_text(held: int, capacity: int | None) -> str | None:
+    """'25 suivis pour une capacité de 24' when over capacity, None otherwise."""
+    return f"{held} suivis pour une capacité de {capacity}" if is_over_capacity(held, capacity) else None
+
+
 @dataclass(frozen=True)
 class WaitingCase:
     """A case waiting for a RASED aid: since when, for which kinds, and where it stands."""

@@ -30,6 +30,7 @@ from rased_tui.domain.caseloads import (
     gauge,
     is_over_capacity,
     load_of,
+    over_capacity_text,
     rhythm_text,
 )
 from rased_tui.domain.enums import AidKind
@@ -248,8 +249,8 @@ psychologues (aide psychologique).
         for member in members:
             held = [aid for aid in aids if aid.member_id == member.id]
             load = loads[member.id]
-            if is_over_capacity(load.held, member.capacity):
-                lines.append(f"⚠ {member.full_name} : {load.held} suivis pour une capacité de {member.capacity}.")
+            if over_capacity := over_capacity_text(load.held, member.capacity):
+                lines.append(f"⚠ {member.full_name} : {over_capacity}.")
             still_open = [aid for aid in held if aid.is_open]
             if still_open and member.active_to is not None and member.active_to < day:
                 lines.append(f"⚠ {member.full_name} n'est plus en fonction et garde "

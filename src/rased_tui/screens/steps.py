@@ -25,7 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, RadioSet, Select, Static, TextArea
 from textual.widgets.selection_list import Selection
 
-from rased_tui.domain.caseloads import CaseloadFilter, is_over_capacity, load_of
+from rased_tui.domain.caseloads import CaseloadFilter, load_of, over_capacity_text
 from rased_tui.domain.calendar import format_french_date, period_of, read_past_date, school_year_of, today
 from rased_tui.domain.enums import (
     AidEndReason,
@@ -688,8 +688,8 @@ class AidForm(StepForm):
             return ""
         held = load_of(aid for aid in self.app.store.caseload_aids(CaseloadFilter(), today())
                        if aid.member_id == giver.id).held
-        return f" Attention : {held} suivis pour une capacité de {giver.capacity}." \
-            if is_over_capacity(held, giver.capacity) else ""
+        warning = over_capacity_text(held, giver.capacity)
+        return f" Attention : {warning}." if warning else ""
 
 
 def _number_text(number: float | None) -> str:
