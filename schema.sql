@@ -54,11 +54,13 @@ CREATE INDEX members_by_role ON members (role, last_name);
 
 -- Pupils. name_key is the folded "nom prénom" (no case, no accents) used to find a pupil who
 -- already exists; two pupils with the same name and another birth date are two pupils.
+-- A pupil imported from a pseudonymised export is known by the pseudonym only (in last_name,
+-- first_name 'Élève') and has no birth date (schema version 5).
 CREATE TABLE pupils (
     id         TEXT PRIMARY KEY CHECK (length(id) = 36),
     last_name  TEXT NOT NULL CHECK (length(trim(last_name)) > 0),
     first_name TEXT NOT NULL CHECK (length(trim(first_name)) > 0),
-    birth_date TEXT NOT NULL CHECK (birth_date IS date(birth_date)),
+    birth_date TEXT CHECK (birth_date IS date(birth_date)),
     name_key   TEXT NOT NULL,
     created_at TEXT NOT NULL CHECK (datetime(created_at) IS NOT NULL),
     updated_at TEXT NOT NULL CHECK (datetime(updated_at) IS NOT NULL)
@@ -212,6 +214,7 @@ END;
 CREATE INDEX open_aids_by_member ON aids (member_id, start_date) WHERE end_date IS NULL;
 
 -- Evaluations of an aid against its objectives (start / interim / end), optional score 0-10.
+-- updated_at (version 5): when last changed (NULL: never), for imports to tell versions apart.
 CREATE TABLE aid_evaluations (
     id           TEXT PRIMARY KEY CHECK (length(id) = 36),
     aid_id       TEXT NOT NULL REFERENCES aids (id) ON DELETE CASCADE,
@@ -219,12 +222,14 @@ CREATE TABLE aid_evaluations (
     phase        TEXT NOT NULL CHECK (phase IN ('debut', 'intermediaire', 'fin')),
     observations TEXT NOT NULL DEFAULT '',
     score        INTEGER CHECK (score BETWEEN 0 AND 10),
-    created_at   TEXT NOT NULL CHECK (datetime(created_at) IS NOT NULL)
+    created_at   TEXT NOT NULL CHECK (datetime(created_at) IS NOT NULL),
+    updated_at   TEXT CHECK (updated_at IS NULL OR datetime(updated_at) IS NOT NULL)
 );
 CREATE INDEX evaluations_by_aid ON aid_evaluations (aid_id, date);
 
 -- The timeline of a case: dated entries along the path of the note n°6 (annexe 2).
 -- sub_kind names the response (1re / 2de intention) or, for a closure, its outcome.
+-- updated_at (version 5): when last changed (NULL: never), for imports to tell versions apart.
 CREATE TABLE timeline_entries (
     id               TEXT PRIMARY KEY CHECK (length(id) = 36),
     case_id          TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
@@ -249,6 +254,7 @@ CREATE TABLE timeline_entries (
     interlocutor     TEXT CHECK (interlocutor IS NULL OR (interlocutor IN ('enseignant', 'equipe', 'famille')
                                                       AND sub_kind = 'entretien_explicitation')),
     follow_up        TEXT NOT NULL DEFAULT '',
+    updated_at       TEXT CHECK (updated_at IS NULL OR datetime(updated_at) IS NOT NULL),
     CHECK (CASE kind
         WHEN 'premiere_intention' THEN sub_kind IN ('contact', 'observation_classe', 'entretien_explicitation')
         WHEN 'seconde_intention' THEN sub_kind IN (
@@ -292,6 +298,16 @@ CREATE TABLE analysis_aid_calls (
     entry_id TEXT NOT NULL REFERENCES timeline_entries (id) ON DELETE CASCADE,
     kind     TEXT NOT NULL CHECK (kind IN ('E', 'G', 'psy')),
     PRIMARY KEY (entry_id, kind)
+) WITHOUT ROWID;
+
+-- The version (updated_at) of each record as the last import took it (schema version 5). A
+-- record whose version here still equals its own was not changed on this side since: a newer
+-- version from the same source replaces it; otherwise a difference is a conflict.
+CREATE TABLE merged_versions (
+    table_name TEXT NOT NULL,
+    row_id     TEXT NOT NULL,
+    version    TEXT NOT NULL,
+    PRIMARY KEY (table_name, row_id)
 ) WITHOUT ROWID;
 
 -- Append-only audit log, each row chained to the previous one by a SHA-256 hash (computed
@@ -467,4 +483,4 @@ BEGIN
 END;
 -- END search index
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -33,6 +33,7 @@ from rased_tui.screens.caseloads import CaseloadsScreen
 from rased_tui.screens.steps import AidForm, EndAidForm, EntryForm
 from rased_tui.screens.waiting import WaitingListScreen
 from rased_tui.store import SCHEMA_VERSION, Store
+from tests.schema_history import downgrade_to_version_4
 
 SIZE = (120, 40)
 DAY = date(2026, 11, 21)
@@ -270,11 +271,12 @@ def test_migration_from_version_3_adds_the_aid_calls(tmp_path, make_school, make
         school = old.add_school(make_school())
         case = old.add_case(make_pupil_case(school.id))
         analyse(old, case, "2026-10-06")
+    downgrade_to_version_4(path)
     connection = sqlite3.connect(path)
     connection.executescript("DROP TABLE analysis_aid_calls; DROP INDEX timeline_by_aid; PRAGMA user_version = 3;")
     connection.close()
     with Store.open(path) as migrated:
-        assert migrated.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert migrated.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         [entry] = migrated.list_entries(case.id, include_confidential=True)
         assert entry.aids_called == []
         saved = analyse(migrated, migrated.get_case(case.id), "2026-10-07", "G")

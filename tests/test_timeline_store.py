@@ -27,6 +27,7 @@ from rased_tui.domain.filters import CaseFilter
 from rased_tui.domain.models import Aid, AidEvaluation, Period, TimelineEntry
 from rased_tui.domain.timeline import CLOSED_MESSAGE, aid_end_reason_at_closure
 from rased_tui.store import SCHEMA_VERSION, Store, StoreError
+from tests.schema_history import downgrade_to_version_4
 from rased_tui.store.journal import JournalLine
 
 ACTION = "a" * 8 + "-aaaa-4aaa-8aaa-" + "a" * 12
@@ -881,7 +882,8 @@ def shape(path: Path) -> tuple[dict[str, list[tuple]], list[str]]:
 
 
 def undo_version_3(path: Path) -> None:
-    """Bring a new file back to version 2 (versions 4 and 3 undone)."""
+    """Bring a new file back to version 2 (versions 5, 4 and 3 undone)."""
+    downgrade_to_version_4(path)
     connection = sqlite3.connect(path)
     try:
         for statement in ("DROP TABLE analysis_aid_calls", "DROP INDEX timeline_by_aid", "DROP INDEX audit_by_row", "DROP INDEX audit_deletions",
@@ -914,7 +916,7 @@ def test_migration_from_version_2_gives_the_schema_of_a_new_database(tmp_path, v
     fresh = tmp_path / "neuve" / "rased.db"
     Store.open(fresh).close()
     with Store.open(version_2_db) as migrated:
-        assert migrated.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert migrated.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         [case_id] = migrated.search_case_ids("helene")
         assert migrated.case_status(case_id) is CaseStatus.PREMIERE_INTENTION
         entries = migrated.list_entries(case_id, include_confidential=True)

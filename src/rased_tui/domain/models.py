@@ -24,7 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, PydanticKnownError
 from pydantic_core.core_schema import ErrorType
 
 from rased_tui.domain.calendar import parse_french_date, parse_school_year, school_year_of, today
@@ -200,15 +200,25 @@ class Pupil(DomainModel):
     id: str = Field(default_factory=new_id)
     last_name: Name = Field(title="Nom de l'élève")
     first_name: Name = Field(title="Prénom de l'élève")
-    birth_date: FrenchDate = Field(title="Date de naissance")
+    # None only for a pupil known by a pseudonym (imported from a pseudonymised export).
+    birth_date: OptionalFrenchDate = Field(default=None, validate_default=True, title="Date de naissance")
 
     @field_validator("birth_date")
     @classmethod
-    def _birth_in_past(cls, value: date, info: ValidationInfo) -> date:
+    def _birth_in_past(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is None:
+            if not (info.context and info.context.get("stored")):
+                raise PydanticKnownError("missing")  # worded like any other missing field
+            return value
         _not_in_future(value, "La date de naissance", info)
         if value.year < 1990:
             raise _error("naissance_ancienne", "Cette date de naissance est trop ancienne pour un élève du premier degré.")
         return value
+
+    @property
+    def pseudonymous(self) -> bool:
+        """Known only by a pseudonym: the identity stayed with the antenna that exported it."""
+        return self.birth_date is None
 
     @property
     def name_key(self) -> str:
@@ -291,7 +301,7 @@ class Case(DomainModel):
         if kind is SubjectKind.ELEVE:
             if self.pupil is None:
                 raise _error("eleve_requis", "Une demande pour un élève doit nommer l'élève.")
-            if self.date_sent < self.pupil.birth_date:
+            if self.pupil.birth_date and self.date_sent < self.pupil.birth_date:
                 raise _error("avant_naissance", "La demande est datée d'avant la naissance de l'élève.")
             if len(self.levels) != 1:
                 raise _error("niveau_eleve", "Indiquez le niveau de classe de l'élève (un seul niveau).")

@@ -87,7 +87,10 @@ def request_markdown(case: Case, school_name: str) -> str:
     """The request as annexe 1 lays it out, one line per field."""
     fields = []
     if case.subject_kind is SubjectKind.ELEVE and case.pupil is not None:
-        fields.append(("Élève", f"{case.pupil.full_name}, né·e le {format_french_date(case.pupil.birth_date)}"))
+        if case.pupil.pseudonymous:
+            fields.append(("Élève", f"{case.pupil.last_name} (pseudonyme : l'identité est restée à l'antenne)"))
+        else:
+            fields.append(("Élève", f"{case.pupil.full_name}, né·e le {format_french_date(case.pupil.birth_date)}"))
         extras = [label for flag, label in ((case.handicap, "situation de handicap"), (case.aesh, "AESH/AVS")) if flag]
         if case.dispositif:
             extras.append(case.dispositif.label)

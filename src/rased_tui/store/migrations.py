@@ -13,6 +13,9 @@ History:
   orientation was followed up; the audit log is indexed for the journal of a case.
 - version 4: a first analysis says which RASED aids (E, G, psy) it called for (the waiting list);
   timeline entries are indexed by the aid they open.
+- version 5 (exports and imports): a pupil may lack a birth date (known by a pseudonym only);
+  timeline entries and evaluations record when they were last changed; `merged_versions`
+  remembers the version of each record an import took.
 
 tests/data/schema_v1.sql keeps version 1 as it stood, to test the migration.
 """
@@ -26,7 +29,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SEARCH_SECTION = re.compile(r"^-- BEGIN search index.*?^-- END search index\n", re.S | re.M)
 
 
@@ -106,11 +109,49 @@ def _add_analysis_aid_calls(connection: sqlite3.Connection) -> None:
         connection.execute(statement)
 
 
+VERSION_5_STATEMENTS = (
+    "ALTER TABLE timeline_entries ADD COLUMN updated_at TEXT"
+    " CHECK (updated_at IS NULL OR datetime(updated_at) IS NOT NULL)",
+    "ALTER TABLE aid_evaluations ADD COLUMN updated_at TEXT"
+    " CHECK (updated_at IS NULL OR datetime(updated_at) IS NOT NULL)",
+    "CREATE TABLE merged_versions (table_name TEXT NOT NULL, row_id TEXT NOT NULL,"
+    " version TEXT NOT NULL, PRIMARY KEY (table_name, row_id)) WITHOUT ROWID",
+)
+BIRTH_DATE_REQUIRED = "birth_date TEXT NOT NULL CHECK (birth_date IS date(birth_date))"
+
+
+def _prepare_for_exchanges(connection: sqlite3.Connection) -> None:
+    for statement in VERSION_5_STATEMENTS:
+        connection.execute(statement)
+    _drop_not_null_on_birth_date(connection)
+
+
+def _drop_not_null_on_birth_date(connection: sqlite3.Connection) -> None:
+    """Remove NOT NULL from pupils.birth_date by editing the table's definition, the way
+    SQLite's documentation allows for a change that leaves the stored rows valid as they are
+    (https://sqlite.org/lang_altertable.html#otheralter): rebuilding `pupils` instead would
+    mean dropping a table that cases refer to."""
+    (definition,) = connection.execute(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'pupils'").fetchone()
+    if BIRTH_DATE_REQUIRED not in definition:
+        raise RuntimeError("pupils.birth_date: définition inattendue, migration impossible")
+    (schema_version,) = connection.execute("PRAGMA schema_version").fetchone()
+    connection.execute("PRAGMA writable_schema = ON")
+    try:
+        connection.execute(
+            "UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = 'pupils'",
+            (definition.replace(BIRTH_DATE_REQUIRED, "birth_date TEXT CHECK (birth_date IS date(birth_date))"),))
+        connection.execute(f"PRAGMA schema_version = {schema_version + 1}")
+    finally:
+        connection.execute("PRAGMA writable_schema = OFF")
+
+
 # Step from version N to N+1, keyed by N.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_search_index,
     2: _add_entry_details_and_journal_indexes,
     3: _add_analysis_aid_calls,
+    4: _prepare_for_exchanges,
 }
 
 

@@ -548,8 +548,7 @@ class Store(DirectoryQueries, CaseloadQueries):
         row = self._one("SELECT * FROM timeline_entries WHERE id = ?", (entry_id,))
         if row is None:
             return None
-        lists = self._entry_lists("e.id = ?", (entry_id,)).get(entry_id, {})
-        return TimelineEntry.model_validate({**dict(row), **lists}, context=STORED)
+        return _entry_from_row(row, self._entry_lists("e.id = ?", (entry_id,)).get(entry_id, {}))
 
     def update_entry(self, entry: TimelineEntry) -> TimelineEntry:
         """Save a corrected step (its kind and its case stay); the audit log keeps both."""
@@ -560,7 +559,8 @@ class Store(DirectoryQueries, CaseloadQueries):
             kept = entry.model_copy(update={"case_id": before.case_id, "kind": before.kind,
                                             "created_at": before.created_at})
             self._check_confidential(kept)
-            columns = _model_row(kept, {"id", "case_id", "kind", "created_at", *ENTRY_LISTS})
+            columns = {**_model_row(kept, {"id", "case_id", "kind", "created_at", *ENTRY_LISTS}),
+                       "updated_at": self._now()}
             self._connection.execute(
                 f"UPDATE timeline_entries SET {', '.join(f'{column} = ?' for column in columns)} WHERE id = ?",
                 (*columns.values(), kept.id))
@@ -624,8 +624,7 @@ class Store(DirectoryQueries, CaseloadQueries):
             f"SELECT * FROM timeline_entries WHERE case_id = ? {hidden} ORDER BY date, created_at, id",
             (case_id,))
         lists = self._entry_lists("e.case_id = ?", (case_id,))
-        return [TimelineEntry.model_validate({**dict(row), **lists.get(row["id"], {})}, context=STORED)
-                for row in rows]
+        return [_entry_from_row(row, lists.get(row["id"], {})) for row in rows]
 
     # -- aids and evaluations ---------------------------------------------------------------
 
@@ -721,7 +720,7 @@ class Store(DirectoryQueries, CaseloadQueries):
                 timeline_rules.evaluation_order_problem(kept, self.list_evaluations(aid.id))
             if problem:
                 raise StoreError(problem)
-            columns = _model_row(kept, {"id", "aid_id"})
+            columns = {**_model_row(kept, {"id", "aid_id"}), "updated_at": self._now()}
             self._connection.execute(
                 f"UPDATE aid_evaluations SET {', '.join(f'{column} = ?' for column in columns)} WHERE id = ?",
                 (*columns.values(), kept.id))
@@ -941,6 +940,12 @@ def fts_query(terms: list[str]) -> str:
 
 
 STAMPS = ("created_at", "updated_at")  # kept by the database, not part of the models
+
+
+def _entry_from_row(row: sqlite3.Row, lists: dict[str, list[str]]) -> TimelineEntry:
+    """A timeline entry from its row (updated_at is the database's, not the model's)."""
+    data = {key: row[key] for key in row.keys() if key != "updated_at"}
+    return TimelineEntry.model_validate({**data, **lists}, context=STORED)
 
 
 def _from_row(model: type[ModelT], row: sqlite3.Row) -> ModelT:
