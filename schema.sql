@@ -54,8 +54,10 @@ CREATE INDEX members_by_role ON members (role, last_name);
 
 -- Pupils. name_key is the folded "nom prénom" (no case, no accents) used to find a pupil who
 -- already exists; two pupils with the same name and another birth date are two pupils.
--- A pupil imported from a pseudonymised export is known by the pseudonym only (in last_name,
--- first_name 'Élève') and has no birth date (schema version 5).
+-- Schema version 5: `pseudonym` is the one an imported pupil had in the export it came from
+-- (NULL for a pupil entered here: exports compute it from the id and a secret of this base). A
+-- pupil imported from a pseudonymised export is known by it only (last_name = the pseudonym,
+-- first_name 'Élève') and has no birth date.
 CREATE TABLE pupils (
     id         TEXT PRIMARY KEY CHECK (length(id) = 36),
     last_name  TEXT NOT NULL CHECK (length(trim(last_name)) > 0),
@@ -63,7 +65,8 @@ CREATE TABLE pupils (
     birth_date TEXT CHECK (birth_date IS date(birth_date)),
     name_key   TEXT NOT NULL,
     created_at TEXT NOT NULL CHECK (datetime(created_at) IS NOT NULL),
-    updated_at TEXT NOT NULL CHECK (datetime(updated_at) IS NOT NULL)
+    updated_at TEXT NOT NULL CHECK (datetime(updated_at) IS NOT NULL),
+    pseudonym  TEXT CHECK (pseudonym IS NULL OR length(pseudonym) BETWEEN 4 AND 40)
 );
 CREATE INDEX pupils_by_name ON pupils (name_key, birth_date);
 

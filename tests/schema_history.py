@@ -15,6 +15,7 @@ def downgrade_to_version_4(path: Path) -> None:
         connection.executescript(
             "ALTER TABLE timeline_entries DROP COLUMN updated_at;"
             "ALTER TABLE aid_evaluations DROP COLUMN updated_at;"
+            "ALTER TABLE pupils DROP COLUMN pseudonym;"
             "DROP TABLE merged_versions;")
         (definition,) = connection.execute("SELECT sql FROM sqlite_schema WHERE name = 'pupils'").fetchone()
         (schema_version,) = connection.execute("PRAGMA schema_version").fetchone()

@@ -4,6 +4,9 @@
     rased-tui demo   --db PATH [--cases N] [--seed S]  realistic synthetic data in a new base
     rased-tui check  [--db PATH]                       schema, counts, integrity, audit chain
     rased-tui backup [--db PATH] --out FILE            a consistent copy, even while in use
+    rased-tui export [--db PATH] --out DIR [--nominatif] [--inclure-confidentiel] [--chiffrer]
+                     [--format excel|rfc4180] [--annee AAAA-AAAA [--periode N]] [--ouverts]
+    rased-tui import [--db PATH] BUNDLE [--prefer-newer]
     rased-tui --version
 
 Every command exits 0 on success and 1 with one French line on stderr on failure (2 for a
@@ -89,7 +92,50 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", help="copier la base dans un fichier de sauvegarde")
     backup.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
     backup.add_argument("--out", type=_path, required=True, metavar="COPIE", help="fichier de sauvegarde à créer")
+    _add_exchange_commands(commands)
     return parser
+
+
+def _add_exchange_commands(commands) -> None:
+    export = commands.add_parser("export", help="exporter pour une clé USB : fichiers CSV pour tableur, pseudonymisés")
+    export.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
+    export.add_argument("--out", type=_path, required=True, metavar="DOSSIER",
+                        help="dossier où écrire l'export (la clé USB, par exemple)")
+    export.add_argument("--nominatif", action="store_true", dest="nominative",
+                        help="inclure les noms et dates de naissance des élèves et les noms des enseignants")
+    export.add_argument("--inclure-confidentiel", action="store_true", dest="include_confidential",
+                        help="inclure les notes confidentielles des psychologues")
+    export.add_argument("--chiffrer", action="store_true", dest="encrypt",
+                        help="un seul fichier chiffré, protégé par une phrase de passe")
+    export.add_argument("--format", choices=("excel", "rfc4180"), default="excel",
+                        help="excel (défaut : « ; », dates JJ/MM/AAAA) ou rfc4180 (« , », dates ISO, pour scripts)")
+    export.add_argument("--annee", type=_school_year, metavar="AAAA-AAAA", help="seulement les dossiers de cette année scolaire")
+    export.add_argument("--periode", type=_period_number, metavar="N", help="seulement ceux actifs pendant la période N (1 à 5) de --annee")
+    export.add_argument("--ouverts", action="store_true", dest="open_only", help="seulement les dossiers ouverts")
+
+    bundle_import = commands.add_parser("import", help="importer un export (dossier ou fichier chiffré) dans la base")
+    bundle_import.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER",
+                               help="fichier de la base (créé s'il n'existe pas)")
+    bundle_import.add_argument("bundle", type=_path, metavar="EXPORT", help="dossier rased-export-… ou fichier .rased")
+    bundle_import.add_argument("--prefer-newer", action="store_true", dest="prefer_newer",
+                               help="en cas de conflit, garder la version la plus récente")
+
+
+def _school_year(text: str) -> str:
+    from rased_tui.domain.calendar import parse_school_year
+
+    try:
+        parse_school_year(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _period_number(text: str) -> int:
+    value = _integer(text)
+    if not 1 <= value <= 5:
+        raise argparse.ArgumentTypeError("une période est numérotée de 1 à 5")
+    return value
 
 
 def _path(text: str) -> str:
@@ -123,8 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--lecture-seule ne va pas avec demo, qui écrit une base")
         if not arguments.db and not os.environ.get(DATABASE_VARIABLE):
             parser.error(f"demo écrit dans la base désignée par --db (ou ${DATABASE_VARIABLE}), jamais dans la base par défaut")
+    if arguments.command == "export" and arguments.periode and not arguments.annee:
+        parser.error("--periode va avec --annee")
+    if arguments.command == "import" and arguments.read_only:
+        parser.error("--lecture-seule ne va pas avec import, qui écrit dans la base")
     command: Callable[[argparse.Namespace], int] = {
         "demo": run_demo, "check": run_check, "backup": run_backup,
+        "export": run_export, "import": run_import,
     }.get(arguments.command, run_interface)
     try:
         check_frozen_today()
@@ -238,6 +289,65 @@ def run_backup(arguments: argparse.Namespace) -> int:
     with Store.open(path, read_only=True) as store:
         store.backup_to(target)
     print(f"Sauvegarde écrite : {target}")
+    return 0
+
+
+def run_export(arguments: argparse.Namespace) -> int:
+    from rased_tui.exchange.export import ExportError, ExportOptions, export_bundle
+    from rased_tui.exchange.sealed import SealError, passphrase_from_terminal
+    from rased_tui.exchange.spreadsheet import CsvFormat
+    from rased_tui.store.exports import ExportSelection
+
+    path = resolve_database_path(arguments.db)
+    try:
+        passphrase = passphrase_from_terminal(confirm=True) if arguments.encrypt else None
+    except SealError as error:
+        raise CommandError(str(error)) from None
+    selection = ExportSelection(school_year=arguments.annee, period_number=arguments.periode,
+                                open_only=arguments.open_only, include_confidential=arguments.include_confidential)
+    options = ExportOptions(selection=selection, nominative=arguments.nominative,
+                            csv_format=CsvFormat(arguments.format), passphrase=passphrase)
+    with Store.open(path, read_only=arguments.read_only) as store:
+        try:
+            result = export_bundle(store, Path(arguments.out), options, progress=_file_progress_printer("Export"))
+        except (ExportError, SealError) as error:
+            raise CommandError(str(error)) from None
+    _end_progress()
+    print(f"Export écrit : {result.path}")
+    print(", ".join(count(result.row_counts[name], label) for name, label in
+                    (("dossiers.csv", "dossier"), ("chronologie.csv", "étape"), ("prises_en_charge.csv", "aide"))) + ".")
+    print("Nominatif : noms et dates de naissance inclus." if arguments.nominative else
+          "Pseudonymisé : ni nom ni date de naissance d'élève, ni nom d'enseignant.")
+    if arguments.include_confidential:
+        print("Notes confidentielles incluses.")
+    return 0
+
+
+def _file_progress_printer(what: str):
+    """Progress of an export or an import on stderr, only when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(name: str, done: int, total: int, rows: int) -> None:
+        print(f"\r{what} : fichier {min(done + 1, total)}/{total} ({name}, {rows} lignes)\033[K",
+              end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run_import(arguments: argparse.Namespace) -> int:
+    from rased_tui.exchange.importer import ImportRefused, import_bundle
+
+    path = resolve_database_path(arguments.db)
+    try:
+        report = import_bundle(path, Path(arguments.bundle), prefer_newer=arguments.prefer_newer,
+                               progress=_file_progress_printer("Import"))
+    except ImportRefused as error:
+        _end_progress()
+        raise CommandError(str(error)) from None
+    _end_progress()
+    for line in report.lines():
+        print(line)
     return 0
 
 

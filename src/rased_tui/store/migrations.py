@@ -13,7 +13,8 @@ History:
   orientation was followed up; the audit log is indexed for the journal of a case.
 - version 4: a first analysis says which RASED aids (E, G, psy) it called for (the waiting list);
   timeline entries are indexed by the aid they open.
-- version 5 (exports and imports): a pupil may lack a birth date (known by a pseudonym only);
+- version 5 (exports and imports): a pupil may lack a birth date (known by a pseudonym only)
+  and keeps the pseudonym it was imported with;
   timeline entries and evaluations record when they were last changed; `merged_versions`
   remembers the version of each record an import took.
 
@@ -114,6 +115,7 @@ VERSION_5_STATEMENTS = (
     " CHECK (updated_at IS NULL OR datetime(updated_at) IS NOT NULL)",
     "ALTER TABLE aid_evaluations ADD COLUMN updated_at TEXT"
     " CHECK (updated_at IS NULL OR datetime(updated_at) IS NOT NULL)",
+    "ALTER TABLE pupils ADD COLUMN pseudonym TEXT CHECK (pseudonym IS NULL OR length(pseudonym) BETWEEN 4 AND 40)",
     "CREATE TABLE merged_versions (table_name TEXT NOT NULL, row_id TEXT NOT NULL,"
     " version TEXT NOT NULL, PRIMARY KEY (table_name, row_id)) WITHOUT ROWID",
 )

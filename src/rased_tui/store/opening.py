@@ -107,6 +107,9 @@ def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     try:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
+        # Sorts and temporary tables in memory: SQLite would otherwise spill them to files in
+        # the system's temporary folder, outside the database's own, with children's data.
+        connection.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.Error as error:
         connection.close()
         raise translate_sqlite_error(error) from None

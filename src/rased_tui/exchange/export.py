@@ -1,0 +1,362 @@
+"""The export bundle for the USB key: CSV files for a spreadsheet, and their manifest.
+
+`export_bundle(store, folder, options)` writes `rased-export-<site>-<AAAAMMJJ-HHMMSS>/` (the
+files of exchange/bundle_spec.py and manifest.json: versions, options, row counts, SHA-256 of
+each file), or with a passphrase one encrypted file `rased-export-...rased` (exchange/sealed.py).
+
+- Pseudonymised unless `nominative`: no pupil name, birth date or teacher name leaves; each
+  pupil has a stable pseudonym and an age; names are taken out of free texts
+  (exchange/pseudonyms.py). Confidential notes leave only with `include_confidential`.
+- Safe on a USB key: everything is written under a hidden temporary name (`.…partiel`), flushed
+  to the device, and renamed when complete: a key pulled out mid-export never holds a bundle
+  that looks whole. Files are readable by their owner only where the file system allows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from rased_tui import __version__
+from rased_tui.domain.calendar import utc_now
+from rased_tui.domain.enums import ClassLevel
+from rased_tui.domain.models import fold
+from rased_tui.exchange import pseudonyms
+from rased_tui.exchange.bundle_spec import (
+    AIDS,
+    BUNDLE_FORMAT,
+    CASES,
+    ENTRIES,
+    EVALUATIONS,
+    FILES,
+    MANIFEST,
+    MEETINGS,
+    MEMBERS,
+    PERIODS,
+    PRIOR_ACTIONS,
+    PUPILS,
+    SCHOOLS,
+    BundleFile,
+)
+from rased_tui.exchange.spreadsheet import CsvFormat, Text
+from rased_tui.store.exports import ExportSelection
+from rased_tui.store.migrations import SCHEMA_VERSION
+from rased_tui.store.opening import make_private_directory, restrict_to_owner
+
+PARTIAL_SUFFIX = ".partiel"
+# Free texts that may name the pupil or the teacher, file by file.
+SCRUBBED_TEXTS = {
+    CASES.name: ("description", "other_motif", "requester_detail", "team_reference"),
+    PRIOR_ACTIONS.name: ("detail",),
+    AIDS.name: ("objectives", "end_note"),
+    EVALUATIONS.name: ("observations",),
+    ENTRIES.name: ("text", "follow_up"),
+}
+
+# (file name, files done, files in all, rows written in this file)
+Progress = Callable[[str, int, int, int], None]
+
+
+class ExportError(Exception):
+    """An export that could not be written; the message is one French sentence."""
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    selection: ExportSelection = field(default_factory=ExportSelection)
+    nominative: bool = False
+    csv_format: CsvFormat = CsvFormat.EXCEL
+    passphrase: str | None = None  # given: one encrypted file instead of a folder
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    row_counts: dict[str, int]
+    stable_pseudonyms: bool
+
+    @property
+    def cases(self) -> int:
+        return self.row_counts[CASES.name]
+
+
+def export_bundle(store, folder: Path, options: ExportOptions, *, progress: Progress | None = None,
+                  clock: Callable[[], datetime] = datetime.now) -> ExportResult:
+    """Write the bundle into `folder` (created if missing) and return where it is."""
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"{folder} n'est pas un dossier.")
+    name = f"rased-export-{site_of(store)}-{clock().strftime('%Y%m%d-%H%M%S')}"
+    secret, stable = pseudonym_secret(store)
+    rows = BundleRows(store, options, secret)
+    make_private_directory(folder)
+    if options.passphrase:
+        return _export_sealed(folder, name, rows, options, stable, progress)
+    return _export_folder(folder, name, rows, options, stable, progress)
+
+
+def site_of(store) -> str:
+    """The antenna's (or circonscription's) name as a file name, else the database's name."""
+    name = store.get_setting("antenna") or store.get_setting("circonscription") or store.path.stem
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:40].strip("-")
+    return slug or "base"
+
+
+def pseudonym_secret(store) -> tuple[str, bool]:
+    """The base's secret, made on the first export. A base opened read-only that has none
+    gets a secret for this export only: its pseudonyms will differ from the next export's."""
+    secret = store.get_setting(pseudonyms.SECRET_SETTING)
+    if secret:
+        return secret, True
+    secret = pseudonyms.new_secret()
+    if store.read_only:
+        return secret, False
+    store.set_setting(pseudonyms.SECRET_SETTING, secret)
+    return secret, True
+
+
+class BundleRows:
+    """The rows of each file of the bundle, ready to be written (pseudonymised if asked)."""
+
+    def __init__(self, store, options: ExportOptions, secret: str) -> None:
+        self.store = store
+        self.options = options
+        self.secret = secret
+        self._names_of_case: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._scrubbers: dict[tuple, pseudonyms.Scrubber] = {}
+
+    def of(self, bundle_file: BundleFile) -> Iterator[dict[str, Any]]:
+        selection = self.options.selection
+        source = {
+            SCHOOLS.name: self.store.export_schools,
+            MEMBERS.name: self.store.export_members,
+            PERIODS.name: self.store.export_periods,
+            MEETINGS.name: self.store.export_meetings,
+            PUPILS.name: lambda: self.store.export_pupils(selection),
+            CASES.name: lambda: self.store.export_cases(selection),
+            PRIOR_ACTIONS.name: lambda: self.store.export_prior_actions(selection),
+            AIDS.name: lambda: self.store.export_aids(selection),
+            EVALUATIONS.name: lambda: self.store.export_evaluations(selection),
+            ENTRIES.name: lambda: self.store.export_entries(selection),
+        }[bundle_file.name]
+        for row in source():
+            yield self._prepare(bundle_file, row)
+
+    def _prepare(self, bundle_file: BundleFile, row: dict[str, Any]) -> dict[str, Any]:
+        if bundle_file is PUPILS:
+            row["pseudonym"] = row["pseudonym"] or pseudonyms.pseudonym(self.secret, row["id"])
+        elif bundle_file is CASES:
+            self._add_reader_fields(row)
+        if self.options.nominative:
+            return row
+        for column in bundle_file.columns:
+            if column.identity:
+                row[column.field] = "" if isinstance(column.kind, Text) else None
+        scrub = self._scrubber(row["id"] if bundle_file is CASES else row.get("case_id"))
+        if scrub is not None:
+            for name in SCRUBBED_TEXTS.get(bundle_file.name, ()):
+                row[name] = scrub(row[name])
+        return row
+
+    def _add_reader_fields(self, row: dict[str, Any]) -> None:
+        if row["pupil_id"]:
+            row["pseudonym"] = row["stored_pseudonym"] or pseudonyms.pseudonym(self.secret, row["pupil_id"])
+        else:
+            row["pseudonym"] = ""
+        row["age"] = pseudonyms.age_in_years(row["birth_date"], row["date_sent"])
+        cycles = sorted({ClassLevel(level).cycle for level in row["levels"]})
+        row["cycles"] = "cycle " + " et ".join(map(str, cycles)) if len(cycles) == 1 else \
+            ("cycles " + " et ".join(map(str, cycles)) if cycles else "")
+        if not self.options.nominative:
+            pupil = tuple(name for name in (row["pupil_first_name"], row["pupil_last_name"]) if name)
+            teacher = (row["teacher_name"],) if row["teacher_name"] else ()
+            if pupil or teacher:
+                self._names_of_case[row["id"]] = (pupil, teacher)
+
+    def _scrubber(self, case_id: str | None) -> pseudonyms.Scrubber | None:
+        names = self._names_of_case.get(case_id) if case_id else None
+        if names is None:
+            return None
+        scrubber = self._scrubbers.get(names)
+        if scrubber is None:
+            if len(self._scrubbers) > 256:  # rows come case by case: a small cache is enough
+                self._scrubbers.clear()
+            scrubber = self._scrubbers[names] = pseudonyms.Scrubber(*names)
+        return scrubber
+
+
+class HashingSink:
+    """What csv.writer writes to: encodes, counts into SHA-256, and passes on to a file."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.sha256 = hashlib.sha256()
+
+    def write(self, text: str | bytes) -> None:
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        self.sha256.update(data)
+        self.stream.write(data)
+
+
+def write_csv(stream: BinaryIO, bundle_file: BundleFile, rows: Iterable[dict[str, Any]], csv_format: CsvFormat,
+              on_row: Callable[[int], None] | None = None) -> tuple[int, str]:
+    """Write one file of the bundle; return its row count and SHA-256."""
+    sink = HashingSink(stream)
+    if csv_format is CsvFormat.EXCEL:
+        sink.write(b"\xef\xbb\xbf")
+    writer = csv.writer(sink, delimiter=csv_format.delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(bundle_file.headers)
+    count = 0
+    for row in rows:
+        writer.writerow([column.kind.to_cell(row.get(column.field), csv_format) for column in bundle_file.columns])
+        count += 1
+        if on_row and count % 5000 == 0:
+            on_row(count)
+    return count, sink.sha256.hexdigest()
+
+
+def manifest(store, options: ExportOptions, stable: bool, files: dict[str, tuple[int, str]]) -> bytes:
+    selection = options.selection
+    content = {
+        "application": "rased-tui",
+        "app_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "bundle_format": BUNDLE_FORMAT,
+        "created_at": utc_now(),
+        "site": site_of(store),
+        "options": {
+            "format": options.csv_format.value,
+            "nominative": options.nominative,
+            "confidential": selection.include_confidential,
+            "school_year": selection.school_year,
+            "period": selection.period_number,
+            "open_only": selection.open_only,
+            "encrypted": bool(options.passphrase),
+        },
+        "stable_pseudonyms": stable,
+        "files": {name: {"rows": rows, "sha256": digest} for name, (rows, digest) in files.items()},
+    }
+    return (json.dumps(content, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _write_all(rows: BundleRows, options: ExportOptions, open_file: Callable[[str], BinaryIO],
+               progress: Progress | None) -> dict[str, tuple[int, str]]:
+    written: dict[str, tuple[int, str]] = {}
+    for index, bundle_file in enumerate(FILES):
+        def on_row(count: int, name: str = bundle_file.name, index: int = index) -> None:
+            if progress:
+                progress(name, index, len(FILES), count)
+
+        with open_file(bundle_file.name) as stream:
+            written[bundle_file.name] = write_csv(stream, bundle_file, rows.of(bundle_file), options.csv_format,
+                                                  on_row)
+        if progress:
+            progress(bundle_file.name, index + 1, len(FILES), written[bundle_file.name][0])
+    return written
+
+
+def _export_folder(folder: Path, name: str, rows: BundleRows, options: ExportOptions, stable: bool,
+                   progress: Progress | None) -> ExportResult:
+    final = _free_name(folder, name, "")
+    partial = folder / f".{final.name}{PARTIAL_SUFFIX}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(mode=0o700)
+    restrict_to_owner(partial, 0o700)
+    try:
+        written = _write_all(rows, options, lambda file_name: _PrivateFile(partial / file_name), progress)
+        with _PrivateFile(partial / MANIFEST) as stream:
+            stream.write(manifest(rows.store, options, stable, written))
+        _sync_directory(partial)
+        os.rename(partial, final)
+        _sync_directory(folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return ExportResult(final, {file_name: count for file_name, (count, _) in written.items()}, stable)
+
+
+def _export_sealed(folder: Path, name: str, rows: BundleRows, options: ExportOptions, stable: bool,
+                   progress: Progress | None) -> ExportResult:
+    from rased_tui.exchange.sealed import SEALED_SUFFIX, seal
+
+    buffers: dict[str, io.BytesIO] = {}
+
+    def open_buffer(file_name: str) -> io.BytesIO:
+        buffers[file_name] = _KeptBytesIO()
+        return buffers[file_name]
+
+    written = _write_all(rows, options, open_buffer, progress)
+    contents = {file_name: buffer.getvalue() for file_name, buffer in buffers.items()}
+    contents[MANIFEST] = manifest(rows.store, options, stable, written)
+    sealed = seal(contents, options.passphrase)
+    final = _free_name(folder, name, SEALED_SUFFIX)
+    partial = folder / f".{final.name}{PARTIAL_SUFFIX}"
+    try:
+        with _PrivateFile(partial) as stream:
+            stream.write(sealed)
+        os.rename(partial, final)
+        _sync_directory(folder)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return ExportResult(final, {file_name: count for file_name, (count, _) in written.items()}, stable)
+
+
+class _KeptBytesIO(io.BytesIO):
+    """A buffer whose content stays readable after the `with` block closes it."""
+
+    def close(self) -> None:
+        pass
+
+
+class _PrivateFile:
+    """A new file, owner-only, flushed to the device (fsync) when the block ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> BinaryIO:
+        descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o600)
+        self.stream = os.fdopen(descriptor, "wb", buffering=1 << 20)
+        restrict_to_owner(self.path)
+        return self.stream
+
+    def __exit__(self, kind, error, trace) -> None:
+        try:
+            if kind is None:
+                self.stream.flush()
+                os.fsync(self.stream.fileno())
+        finally:
+            self.stream.close()
+
+
+def _free_name(folder: Path, name: str, suffix: str) -> Path:
+    """folder/name+suffix, or name-2, name-3... when two exports share the same second."""
+    for attempt in range(1, 100):
+        candidate = folder / f"{name}{'' if attempt == 1 else f'-{attempt}'}{suffix}"
+        if not candidate.exists():
+            return candidate
+    raise ExportError(f"Trop d'exports du même nom dans {folder}.")
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename durable (POSIX); other systems have no directory handle to flush."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems (FAT on a USB key, network shares) refuse; the rename stands
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,99 @@
+"""Pseudonymisation of an export: stable pseudonyms, and names taken out of free texts.
+
+A pupil's pseudonym is a keyed hash (HMAC-SHA256) of the pupil's id with a secret kept in the
+database (setting `pseudonym_secret`, made on the first export): the same pupil gets the same
+pseudonym in every export of this base, and nobody can compute it, nor go back from it to the
+pupil, without the secret. A pupil imported from another base keeps the pseudonym it came with.
+
+Free texts (a request's description, the steps, the objectives...) may name the child or the
+teacher: in a pseudonymised export each word of their names is replaced, whatever its case and
+accents, by « [élève] » or « [enseignant·e] ». It cannot catch a nickname, a misspelling, or
+another child named in the text: README says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from datetime import date
+
+SECRET_SETTING = "pseudonym_secret"
+PSEUDONYM_PREFIX = "ELV-"
+PUPIL_MARK = "[élève]"
+TEACHER_MARK = "[enseignant·e]"
+CIVILITIES = {"m", "mme", "mlle", "mr", "monsieur", "madame", "mademoiselle", "me", "dr"}
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def pseudonym(secret: str, pupil_id: str) -> str:
+    """'ELV-' and ten letters or digits; 32^10 values, so that two pupils hardly ever share one."""
+    digest = hmac.new(secret.encode(), pupil_id.encode(), hashlib.sha256).digest()
+    return PSEUDONYM_PREFIX + base64.b32encode(digest).decode()[:10]
+
+
+def age_in_years(birth: str | None, on: str) -> int | None:
+    if not birth:
+        return None
+    born, day = date.fromisoformat(birth), date.fromisoformat(on)
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _bare(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+def _name_words(*names: str) -> list[str]:
+    """The words of names worth hiding: whole names first ('Marie-Lou', "N'Diaye"), then
+    their parts of two letters or more, civilities (Mme, M.) left out."""
+    words: list[str] = []
+    for name in names:
+        for whole in name.replace(".", " ").split():
+            if _bare(whole) in CIVILITIES:
+                continue
+            words.append(whole)
+            words.extend(part for part in re.split(r"[-'’]", whole) if len(part) >= 2)
+    unique = list(dict.fromkeys(words))
+    return sorted(unique, key=len, reverse=True)
+
+
+class Scrubber:
+    """Replaces the words of given names in texts, ignoring case and accents."""
+
+    def __init__(self, pupil_names: tuple[str, ...], teacher_names: tuple[str, ...]) -> None:
+        self._patterns = [(self._pattern(words), mark) for words, mark in
+                          ((_name_words(*pupil_names), PUPIL_MARK), (_name_words(*teacher_names), TEACHER_MARK))
+                          if words]
+
+    @staticmethod
+    def _pattern(words: list[str]) -> re.Pattern[str]:
+        return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(_bare(word)) for word in words) + r")(?!\w)")
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text or not self._patterns:
+            return text
+        for pattern, mark in self._patterns:
+            text = _replace_loosely(pattern, mark, text)
+        return text
+
+
+def _replace_loosely(pattern: re.Pattern[str], mark: str, text: str) -> str:
+    """Match on the text folded character by character (é -> e, É -> e), so that positions in
+    the folded text are positions in the text itself, and replace in the text."""
+    folded = "".join(_bare(char)[:1] or char for char in text)
+    pieces, last = [], 0
+    for match in pattern.finditer(folded):
+        pieces.append(text[last:match.start()])
+        pieces.append(mark)
+        last = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)

@@ -1,0 +1,235 @@
+"""How values become spreadsheet cells and come back: the two CSV formats and the column kinds.
+
+- `excel` (the default): UTF-8 with a BOM (Excel then reads the accents right), `;` between
+  cells (a French Excel or LibreOffice splits on it), dates JJ/MM/AAAA, decimal comma.
+- `rfc4180`, for scripts: no BOM, `,` between cells, ISO dates, decimal point.
+
+Both end lines with CRLF and quote a cell holding the separator, a quote or a line break
+(RFC 4180). Booleans are « oui » / « non », enumerations their French label. A text cell that a
+spreadsheet would take for a formula (it starts with = + - @, a tab or a carriage return) gets
+a leading apostrophe: it shows as text, readable, and is never evaluated; reading the cell back
+takes the apostrophe off (a text that itself began with an apostrophe gets a second one).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from rased_tui.domain.enums import LabelledEnum
+from rased_tui.domain.models import MAX_NAME_LENGTH, MAX_TEXT_LENGTH
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISER = "'"
+LIST_SEPARATOR = " | "
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+SCHOOL_YEAR = re.compile(r"(\d{4})-(\d{4})")
+
+
+class CsvFormat(StrEnum):
+    EXCEL = "excel"
+    RFC4180 = "rfc4180"
+
+    @property
+    def delimiter(self) -> str:
+        return ";" if self is CsvFormat.EXCEL else ","
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8-sig" if self is CsvFormat.EXCEL else "utf-8"
+
+
+class CellError(ValueError):
+    """A cell that cannot be read back; the message is French and names the value."""
+
+
+def neutralise(text: str) -> str:
+    """Make a text inert in a spreadsheet while keeping it readable."""
+    if text and (text[0] in FORMULA_STARTS or text[0] == NEUTRALISER):
+        return NEUTRALISER + text
+    return text
+
+
+def restore(text: str) -> str:
+    """The text `neutralise` was given."""
+    return text[1:] if text.startswith(NEUTRALISER) else text
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one column's values are written and read. Empty cells are None (text: '')."""
+
+    def to_cell(self, value, csv_format: CsvFormat) -> str:
+        return "" if value is None else self.write(value, csv_format)
+
+    def from_cell(self, cell: str, csv_format: CsvFormat):
+        return None if cell == "" else self.read(cell, csv_format)
+
+    def write(self, value, csv_format: CsvFormat) -> str:
+        return str(value)
+
+    def read(self, cell: str, csv_format: CsvFormat):
+        return cell
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    max_length: int = MAX_TEXT_LENGTH
+
+    def to_cell(self, value, csv_format: CsvFormat) -> str:
+        return neutralise(value or "")
+
+    def from_cell(self, cell: str, csv_format: CsvFormat) -> str:
+        text = restore(cell)
+        if CONTROL_CHARACTERS.search(text):
+            raise CellError("le texte contient des caractères de contrôle invisibles")
+        if len(text) > self.max_length:
+            raise CellError(f"le texte dépasse {self.max_length} caractères")
+        return text
+
+
+NAME = Text(MAX_NAME_LENGTH)
+
+
+@dataclass(frozen=True)
+class Identifier(Kind):
+    def read(self, cell: str, csv_format: CsvFormat) -> str:
+        if not UUID.fullmatch(cell):
+            raise CellError(f"« {_short(cell)} » n'est pas un identifiant")
+        return cell
+
+
+@dataclass(frozen=True)
+class IdentifierList(Kind):
+    def write(self, value, csv_format: CsvFormat) -> str:
+        return LIST_SEPARATOR.join(value)
+
+    def from_cell(self, cell: str, csv_format: CsvFormat) -> list[str]:
+        return [Identifier().read(part.strip(), csv_format) for part in cell.split("|")] if cell else []
+
+
+@dataclass(frozen=True)
+class Day(Kind):
+    """A date: JJ/MM/AAAA (excel) or AAAA-MM-JJ (rfc4180); ISO strings in the database."""
+
+    def write(self, value, csv_format: CsvFormat) -> str:
+        day = value if isinstance(value, date) else date.fromisoformat(value)
+        return day.strftime("%d/%m/%Y") if csv_format is CsvFormat.EXCEL else day.isoformat()
+
+    def read(self, cell: str, csv_format: CsvFormat) -> str:
+        pattern = "%d/%m/%Y" if csv_format is CsvFormat.EXCEL else "%Y-%m-%d"
+        try:
+            return datetime.strptime(cell, pattern).date().isoformat()
+        except ValueError:
+            example = "21/11/2026" if csv_format is CsvFormat.EXCEL else "2026-11-21"
+            raise CellError(f"« {_short(cell)} » n'est pas une date (attendu : {example})") from None
+
+
+@dataclass(frozen=True)
+class Timestamp(Kind):
+    """A UTC time as stored (ISO with 'Z'), the same in both formats: it identifies a version."""
+
+    def read(self, cell: str, csv_format: CsvFormat) -> str:
+        if not TIMESTAMP.fullmatch(cell):
+            raise CellError(f"« {_short(cell)} » n'est pas un horodatage (attendu : 2026-11-21T14:03:12Z)")
+        try:
+            datetime.fromisoformat(cell.replace("Z", "+00:00"))
+        except ValueError:
+            raise CellError(f"« {_short(cell)} » n'est pas un horodatage valide") from None
+        return cell
+
+
+@dataclass(frozen=True)
+class YesNo(Kind):
+    def write(self, value, csv_format: CsvFormat) -> str:
+        return "oui" if value else "non"
+
+    def read(self, cell: str, csv_format: CsvFormat) -> int:
+        if cell not in ("oui", "non"):
+            raise CellError(f"« {_short(cell)} » : attendu « oui » ou « non »")
+        return 1 if cell == "oui" else 0
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    def read(self, cell: str, csv_format: CsvFormat) -> int:
+        if not re.fullmatch(r"-?\d{1,9}", cell):
+            raise CellError(f"« {_short(cell)} » n'est pas un nombre entier")
+        return int(cell)
+
+
+@dataclass(frozen=True)
+class Decimal(Kind):
+    def write(self, value, csv_format: CsvFormat) -> str:
+        text = f"{value:g}"
+        return text.replace(".", ",") if csv_format is CsvFormat.EXCEL else text
+
+    def read(self, cell: str, csv_format: CsvFormat) -> float:
+        text = cell.replace(",", ".") if csv_format is CsvFormat.EXCEL else cell
+        if not re.fullmatch(r"\d{1,6}(\.\d{1,6})?", text):
+            raise CellError(f"« {_short(cell)} » n'est pas un nombre")
+        return float(text)
+
+
+@dataclass(frozen=True)
+class SchoolYear(Kind):
+    def read(self, cell: str, csv_format: CsvFormat) -> str:
+        match = SCHOOL_YEAR.fullmatch(cell)
+        if not match or int(match.group(2)) != int(match.group(1)) + 1:
+            raise CellError(f"« {_short(cell)} » n'est pas une année scolaire (exemple : 2026-2027)")
+        return cell
+
+
+@dataclass(frozen=True)
+class Label(Kind):
+    """An enumeration, written as its French label (or its code, for short ones like E / G)."""
+
+    enums: tuple[type[LabelledEnum], ...]
+    by_code: bool = False
+
+    def write(self, value, csv_format: CsvFormat) -> str:
+        if self.by_code:
+            return str(value)
+        for enum in self.enums:
+            try:
+                return enum(value).label
+            except ValueError:
+                continue
+        raise ValueError(f"{value!r} n'appartient à aucune de {self.enums}")
+
+    def read(self, cell: str, csv_format: CsvFormat) -> str:
+        for enum in self.enums:
+            for member in enum:
+                if cell == (member.value if self.by_code else member.label):
+                    return member.value
+        raise CellError(f"« {_short(cell)} » n'est pas une valeur connue ({self._examples()})")
+
+    def _examples(self) -> str:
+        values = [member.value if self.by_code else member.label for enum in self.enums for member in enum]
+        return "par exemple " + ", ".join(f"« {value} »" for value in values[:3])
+
+
+@dataclass(frozen=True)
+class LabelList(Kind):
+    """Several values of one enumeration in one cell, in order, separated by « | »."""
+
+    label: Label
+
+    def write(self, value, csv_format: CsvFormat) -> str:
+        return LIST_SEPARATOR.join(self.label.write(item, csv_format) for item in value)
+
+    def from_cell(self, cell: str, csv_format: CsvFormat) -> list[str]:
+        if not cell:
+            return []
+        values = [self.label.read(part.strip(), csv_format) for part in cell.split("|")]
+        if len(set(values)) != len(values):
+            raise CellError("une même valeur y figure deux fois")
+        return values
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
