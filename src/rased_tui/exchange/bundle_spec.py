@@ -146,7 +146,7 @@ PUPILS = BundleFile("eleves.csv", "pupils", (
 
 CASES = BundleFile("dossiers.csv", "cases", (
     Column("Identifiant", "id", ID),
-    Column("Numéro", "number", Text(20)),
+    Column("Numéro", "number", Text(40)),
     Column("Année scolaire", "school_year", SchoolYear()),
     Column("N° d'ordre", "sequence", Integer()),
     Column("Objet de la demande", "subject_kind", Label((SubjectKind,))),

@@ -61,6 +61,7 @@ from rased_tui.store.case_columns import LEVELS_SQL, SUBJECT_SQL
 from rased_tui.store.caseloads import CaseloadQueries
 from rased_tui.store.directory import DirectoryQueries
 from rased_tui.store.exports import ExportQueries
+from rased_tui.store.merge import MergeQueries
 
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -116,7 +117,7 @@ class IntegrityReport:
         return self.integrity == "ok" and self.foreign_key_errors == 0 and self.audit.intact
 
 
-class Store(DirectoryQueries, CaseloadQueries, ExportQueries):
+class Store(DirectoryQueries, CaseloadQueries, ExportQueries, MergeQueries):
     """One open database file. Use `Store.open(path)`; close it, or use it in a `with` block."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
