@@ -299,10 +299,12 @@ def import_summary(result: ImportReport) -> list[str]:
     lines = [f"Import de {result.bundle.name} (site « {result.manifest.get('site')} », {kind}) "
              f"dans {result.database} :"]
     for table, label in LABELS.items():
-        numbers = [(report.added[table], "ajouté"), (report.updated[table], "mis à jour"),
-                   (report.unchanged[table], "déjà là"), (report.recognised[table], "reconnu")]
-        said = [f"{number} {word}{'s' if number > 1 and not word.endswith('là') else ''}"
-                for number, word in numbers if number]
+        feminine = table in FEMININE
+        numbers = [(report.added[table], "ajoutée" if feminine else "ajouté"),
+                   (report.updated[table], "mise à jour" if feminine else "mis à jour"),
+                   (report.unchanged[table], "déjà là"),
+                   (report.recognised[table], "reconnue" if feminine else "reconnu")]
+        said = [f"{number} {_plural(word, number)}" for number, word in numbers if number]
         if said:
             lines.append(f"  {label}s : " + ", ".join(said))
     for original, number in report.renumbered[:20]:
@@ -313,6 +315,18 @@ def import_summary(result: ImportReport) -> list[str]:
     if not report.changed_anything:
         lines.append("Rien n'a changé : tout ce que contient cet export est déjà dans la base.")
     return lines
+
+
+FEMININE = {"schools", "periods", "meetings", "aids", "aid_evaluations", "timeline_entries"}
+
+
+def _plural(word: str, number: int) -> str:
+    """'ajoutée' -> 'ajoutées', 'mis à jour' -> 'mis à jour', 'mise à jour' -> 'mises à jour'."""
+    if number < 2 or word == "déjà là":
+        return word
+    first, _, rest = word.partition(" ")
+    first = first if first.endswith("s") else first + "s"
+    return f"{first} {rest}".strip()
 
 
 def conflict_lines(report: MergeReport) -> list[str]:

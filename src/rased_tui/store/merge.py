@@ -270,6 +270,9 @@ class _Merger:
             self.touched_cases.add(values["id"])
         elif table in ("timeline_entries", "aids"):
             self.touched_cases.add(values["case_id"])
+        elif table == "pupils":  # a name filled in: the pupil's cases are found by it
+            self.touched_cases.update(case_id for (case_id,) in self.db.execute(
+                "SELECT id FROM cases WHERE pupil_id = ?", (values["id"],)))
 
     def _pupil_values(self, values: dict[str, Any]) -> dict[str, Any]:
         """A pupil as stored here; from a pseudonymised bundle, known by the pseudonym only."""
