@@ -1,6 +1,7 @@
 """Regenerate the gallery: one SVG screenshot per screen of rased-tui, from demo data.
 
-    python screens/regenerate.py
+    python screens/regenerate.py            # every picture
+    python screens/regenerate.py export     # only those named (without .svg)
 
 Builds a demo database (fixed seed, "today" frozen at 2026-11-21) in a temporary folder,
 drives the application headless with Textual's Pilot, and writes each picture next to this
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -53,6 +55,7 @@ SHOTS: list[tuple[str, str | None, list[str]]] = [
     ("annuaire-ecoles", None, ["6", "tab"]),
     ("annuaire-membre", None, ["6", "e"]),
     ("annuaire-passation", None, ["6", "down", "down", "p"]),
+    ("export", None, ["4", "enter", "down", "enter", "tab", "tab", "tab", "tab", "tab", "tab", "space"]),
 ]
 
 
@@ -89,16 +92,22 @@ def record_some_steps(store: Store) -> str:
     return f"SELECT '{case_id}'"
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    unknown = set(names) - {name for name, _, _ in SHOTS}
+    if unknown:
+        sys.exit(f"Pas de capture de ce nom : {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory() as folder:
         os.chdir(folder)  # the title shows the database path: keep it short and stable
         with Store.open(Path("demo.db")) as store:
             generate_demo(store, cases=400, seed=1)
             edited = record_some_steps(store)
+            store.set_setting("export_folder", "/media/rased/CLE-USB")  # the export screen's folder, not $HOME
             for name, case_query, keys in SHOTS:
+                if names and name not in names:
+                    continue
                 case_query = edited if case_query == "EDITED" else case_query
                 print(asyncio.run(take(store, name, case_query, keys)))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

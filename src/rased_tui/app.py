@@ -20,6 +20,7 @@ from rased_tui.screens.case import STEP_KEYS, CaseScreen
 from rased_tui.screens.cases import CasesScreen
 from rased_tui.screens.caseloads import CaseloadsScreen
 from rased_tui.screens.directory import DirectoryScreen
+from rased_tui.screens.export import ExportScreen
 from rased_tui.screens.waiting import WaitingListScreen
 from rased_tui.store import Store
 
@@ -37,6 +38,7 @@ class RasedApp(App[None]):
         Binding("question_mark", "help", "Aide", show=False, id="help_alt"),
         Binding("1", "cases", "Dossiers", show=False, id="cases"),
         Binding("2", "caseloads", "Prises en charge", show=False, id="caseloads"),
+        Binding("4", "export", "Export / import", show=False, id="export"),
         Binding("5", "waiting_list", "Liste d'attente", show=False, id="waiting_list"),
         Binding("6", "directory", "Annuaire", show=False, id="directory"),
         Binding("ctrl+p", "command_palette", "Commandes", show=False, priority=True,
@@ -59,6 +61,8 @@ class RasedApp(App[None]):
         yield SystemCommand("Dossiers", "La liste des dossiers (1)", self.action_cases)
         yield SystemCommand("Prises en charge", "Les aides en cours de chaque membre du RASED (2)",
                             self.action_caseloads)
+        yield SystemCommand("Export / import", "Les dossiers sur une clé USB (CSV, pseudonymisés), "
+                            "ou l'import d'un export (4)", self.action_export)
         yield SystemCommand("Liste d'attente", "Les aides demandées et pas encore commencées (5)",
                             self.action_waiting_list)
         yield SystemCommand("Annuaire du pôle", "Les membres et les écoles de la circonscription (6)",
@@ -96,6 +100,9 @@ class RasedApp(App[None]):
         True when the list is in front."""
         cases = self._cases_screen()
         while cases is not None and self.screen is not cases:
+            if busy := getattr(self.screen, "busy_message", ""):  # an export or an import running
+                self.notify(busy, severity="warning")
+                return False
             if getattr(self.screen, "has_changes", False):
                 self.notify("Enregistrez (ctrl+s) ou annulez (échap) d'abord.", severity="warning")
                 return False
@@ -116,6 +123,10 @@ class RasedApp(App[None]):
     def action_caseloads(self) -> None:
         """The caseloads of the RASED members (2)."""
         self._show(CaseloadsScreen)
+
+    def action_export(self) -> None:
+        """The export for a USB key, and the import of an export (4)."""
+        self._show(ExportScreen)
 
     def action_waiting_list(self) -> None:
         """The cases waiting for a RASED aid, oldest first (5)."""

@@ -21,8 +21,10 @@ import json
 import os
 import re
 import shutil
+from operator import itemgetter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -132,8 +134,7 @@ class BundleRows:
         self.store = store
         self.options = options
         self.secret = secret
-        self._names_of_case: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        self._scrubbers: dict[tuple, pseudonyms.Scrubber] = {}
+        self._scrubber_of_case: dict[str, pseudonyms.Scrubber] = {}
 
     def of(self, bundle_file: BundleFile) -> Iterator[dict[str, Any]]:
         selection = self.options.selection
@@ -159,10 +160,9 @@ class BundleRows:
             self._add_reader_fields(row)
         if self.options.nominative:
             return row
-        for column in bundle_file.columns:
-            if column.identity:
-                row[column.field] = "" if isinstance(column.kind, Text) else None
-        scrub = self._scrubber(row["id"] if bundle_file is CASES else row.get("case_id"))
+        for name, blank in _identity_fields(bundle_file):
+            row[name] = blank
+        scrub = self._scrubber_of_case.get(row["id"] if bundle_file is CASES else row.get("case_id"))
         if scrub is not None:
             for name in SCRUBBED_TEXTS.get(bundle_file.name, ()):
                 row[name] = scrub(row[name])
@@ -181,18 +181,14 @@ class BundleRows:
             pupil = tuple(name for name in (row["pupil_first_name"], row["pupil_last_name"]) if name)
             teacher = (row["teacher_name"],) if row["teacher_name"] else ()
             if pupil or teacher:
-                self._names_of_case[row["id"]] = (pupil, teacher)
+                self._scrubber_of_case[row["id"]] = pseudonyms.Scrubber(pupil, teacher)
 
-    def _scrubber(self, case_id: str | None) -> pseudonyms.Scrubber | None:
-        names = self._names_of_case.get(case_id) if case_id else None
-        if names is None:
-            return None
-        scrubber = self._scrubbers.get(names)
-        if scrubber is None:
-            if len(self._scrubbers) > 256:  # rows come case by case: a small cache is enough
-                self._scrubbers.clear()
-            scrubber = self._scrubbers[names] = pseudonyms.Scrubber(*names)
-        return scrubber
+
+@cache
+def _identity_fields(bundle_file: BundleFile) -> tuple[tuple[str, str | None], ...]:
+    """The fields a pseudonymised export leaves empty, each with its empty value."""
+    return tuple((column.field, "" if isinstance(column.kind, Text) else None)
+                 for column in bundle_file.columns if column.identity)
 
 
 class HashingSink:
@@ -216,9 +212,15 @@ def write_csv(stream: BinaryIO, bundle_file: BundleFile, rows: Iterable[dict[str
         sink.write(b"\xef\xbb\xbf")
     writer = csv.writer(sink, delimiter=csv_format.delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(bundle_file.headers)
+    values_of = itemgetter(*(column.field for column in bundle_file.columns))
+    conversions = [(index, write) for index, column in enumerate(bundle_file.columns)
+                   if (write := column.kind.writer(csv_format)) is not None]
     count = 0
     for row in rows:
-        writer.writerow([column.kind.to_cell(row.get(column.field), csv_format) for column in bundle_file.columns])
+        cells = list(values_of(row))
+        for index, write in conversions:
+            cells[index] = write(cells[index])
+        writer.writerow(cells)
         count += 1
         if on_row and count % 5000 == 0:
             on_row(count)

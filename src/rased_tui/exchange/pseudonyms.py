@@ -50,6 +50,15 @@ def _bare(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
+# Latin letters to their bare lower-case letter, one character for one ('É' -> 'e', 'ç' -> 'c'):
+# a folded text keeps the positions of the original, so a match in one is a match in the other.
+_FOLD_TABLE = {code: (_bare(chr(code))[:1] or chr(code)) for code in range(0x41, 0x250)}
+
+
+def fold_in_place(text: str) -> str:
+    return text.translate(_FOLD_TABLE)
+
+
 def _name_words(*names: str) -> list[str]:
     """The words of names worth hiding: whole names first ('Marie-Lou', "N'Diaye"), then
     their parts of two letters or more, civilities (Mme, M.) left out."""
@@ -65,35 +74,33 @@ def _name_words(*names: str) -> list[str]:
 
 
 class Scrubber:
-    """Replaces the words of given names in texts, ignoring case and accents."""
+    """Replaces the words of given names in texts, ignoring case and accents. Cheap to make:
+    the pattern is compiled only for a text that holds one of the words."""
 
     def __init__(self, pupil_names: tuple[str, ...], teacher_names: tuple[str, ...]) -> None:
-        self._patterns = [(self._pattern(words), mark) for words, mark in
-                          ((_name_words(*pupil_names), PUPIL_MARK), (_name_words(*teacher_names), TEACHER_MARK))
-                          if words]
-
-    @staticmethod
-    def _pattern(words: list[str]) -> re.Pattern[str]:
-        return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(_bare(word)) for word in words) + r")(?!\w)")
+        self._groups = [([fold_in_place(word) for word in words], mark) for words, mark in
+                        ((_name_words(*pupil_names), PUPIL_MARK), (_name_words(*teacher_names), TEACHER_MARK))
+                        if words]
+        self._patterns: dict[str, re.Pattern[str]] = {}
 
     def __call__(self, text: str | None) -> str | None:
-        if not text or not self._patterns:
+        if not text:
             return text
-        for pattern, mark in self._patterns:
-            text = _replace_loosely(pattern, mark, text)
+        for words, mark in self._groups:
+            folded = fold_in_place(text)
+            if any(word in folded for word in words):
+                text = self._replace(words, mark, text, folded)
         return text
 
-
-def _replace_loosely(pattern: re.Pattern[str], mark: str, text: str) -> str:
-    """Match on the text folded character by character (é -> e, É -> e), so that positions in
-    the folded text are positions in the text itself, and replace in the text."""
-    folded = "".join(_bare(char)[:1] or char for char in text)
-    pieces, last = [], 0
-    for match in pattern.finditer(folded):
-        pieces.append(text[last:match.start()])
-        pieces.append(mark)
-        last = match.end()
-    if not pieces:
-        return text
-    pieces.append(text[last:])
-    return "".join(pieces)
+    def _replace(self, words: list[str], mark: str, text: str, folded: str) -> str:
+        pattern = self._patterns.get(mark)
+        if pattern is None:
+            pattern = self._patterns[mark] = re.compile(
+                r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)")
+        pieces, last = [], 0
+        for match in pattern.finditer(folded):
+            pieces.append(text[last:match.start()])
+            pieces.append(mark)
+            last = match.end()
+        pieces.append(text[last:])
+        return "".join(pieces)

@@ -16,6 +16,7 @@ GENERAL_HELP = """\
 | `F1` ou `?` | cette aide |
 | `1` | dossiers |
 | `2` | prises en charge des membres du RASED |
+| `4` | export pour une clé USB, import d'un export |
 | `5` | liste d'attente |
 | `6` | annuaire du pôle (membres, écoles) |
 | `ctrl+p` | palette de commandes |
@@ -28,6 +29,8 @@ GENERAL_HELP = """\
 - `rased-tui demo --db FICHIER` crée une base de démonstration (données fictives).
 - `rased-tui check --db FICHIER` vérifie la base et le journal d'audit.
 - `rased-tui backup --db FICHIER --out COPIE` écrit une sauvegarde.
+- `rased-tui export --db FICHIER --out DOSSIER` écrit un export pseudonymisé ; `rased-tui import
+  --db FICHIER EXPORT` l'importe.
 """
 
 

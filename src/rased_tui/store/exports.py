@@ -49,11 +49,22 @@ class ExportQueries:
         where = " WHERE " + " AND ".join(conditions) if conditions else ""
         return f"SELECT c.id FROM cases c{where}", parameters
 
+    def _of_chosen_cases(self, column: str, selection: ExportSelection) -> tuple[str, dict[str, Any]]:
+        """An SQL condition keeping the rows whose `column` is a chosen case (always true when
+        every case goes: no subquery to run then)."""
+        if not (selection.school_year or selection.open_only):
+            return "1", {}
+        chosen, parameters = self.chosen_cases_sql(selection)
+        return f"{column} IN ({chosen})", parameters
+
     def _stream(self, sql: str, parameters: dict[str, Any] | tuple = ()) -> Iterator[dict[str, Any]]:
-        cursor = self._connection.execute(sql, parameters)
+        cursor = self._connection.cursor()
+        cursor.row_factory = None  # plain tuples, made into dicts with the names read once
+        cursor.execute(sql, parameters)
+        names = [column[0] for column in cursor.description]
         while rows := cursor.fetchmany(2000):
             for row in rows:
-                yield dict(row)
+                yield dict(zip(names, row))
 
     def count_chosen_cases(self, selection: ExportSelection) -> int:
         chosen, parameters = self.chosen_cases_sql(selection)
@@ -151,7 +162,7 @@ class ExportQueries:
 
     def export_entries(self, selection: ExportSelection) -> Iterator[dict[str, Any]]:
         """The steps of the chosen cases; confidential notes only when asked in so many words."""
-        chosen, parameters = self.chosen_cases_sql(selection)
+        chosen, parameters = self._of_chosen_cases("e.case_id", selection)
         hidden = "" if selection.include_confidential else " AND e.confidential = 0"
         names = {row[0]: row[1] for row in self._connection.execute(
             "SELECT id, first_name || ' ' || last_name FROM members")}
@@ -166,7 +177,7 @@ class ExportQueries:
             calls.setdefault(entry_id, []).append(kind)
         rows = self._stream(
             f"""SELECT e.*, c.number FROM timeline_entries e JOIN cases c ON c.id = e.case_id
-                 WHERE e.case_id IN ({chosen}){hidden}
+                 WHERE {chosen}{hidden}
                  ORDER BY c.school_year, c.number, e.date, e.created_at, e.id""", parameters)
         for row in rows:
             row["member_ids"] = members.get(row["id"], [])
