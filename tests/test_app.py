@@ -226,7 +226,7 @@ async def test_palette_speaks_french_and_offers_no_screenshot(tmp_path):
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             titles = [command.title for command in app.get_system_commands(app.screen)]
-            assert titles == ["Dossiers", "Prises en charge", "Liste d'attente", "Annuaire du pôle", "Nouvelle demande", "Modifier la demande", "Rechercher", "Filtres",
+            assert titles == ["Dossiers", "Prises en charge", "Export / import", "Liste d'attente", "Annuaire du pôle", "Nouvelle demande", "Modifier la demande", "Rechercher", "Filtres",
                               "Aide", "Thème", "Quitter"]
             await pilot.press("ctrl+p")
             await pilot.pause()

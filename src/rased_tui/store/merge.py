@@ -107,7 +107,7 @@ class MergeQueries:
         """Merge the bundle's rows (by table, parents first) in one transaction."""
         merger = _Merger(self._connection, prefer_newer=prefer_newer, pseudonymised=pseudonymised,
                          site_tag=site_tag)
-        with self.transaction():
+        with self.large_cache(), self.transaction():
             self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
             for table, rows in incoming.items():
                 merger.merge_table(table, rows)

@@ -190,27 +190,32 @@ class Store(DirectoryQueries, CaseloadQueries, ExportQueries, MergeQueries):
         """A large load in one transaction: rows are written in batches (store/bulk.py), the
         search index is rebuilt once at the end, and the audit log gets one summary row
         instead of one per record. Reads inside the block may not see the rows added in it."""
+        with self.large_cache(), self.transaction():
+            self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
+            self._audit_each_row = False
+            self._pending = PendingRows()
+            self._bulk_started_at = utc_now()
+            try:
+                yield
+                self._pending.flush(self._connection)
+                rebuild_search_index(self._connection)
+                self._connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
+            finally:
+                self._audit_each_row = True
+                self._pending = None
+                self._bulk_started_at = None
+                self._pupils_in_bulk.clear()
+            self._audit("import", "*", "*", None, {"resume": summary})
+
+    @contextmanager
+    def large_cache(self) -> Iterator[None]:
+        """A large page cache for a bulk load or an import. UUID keys land at random places in
+        the indexes: with the default 2 MB cache a large load spills pages back and forth; a
+        large cache keeps the load in memory until COMMIT."""
         cache_size = self._connection.execute("PRAGMA cache_size").fetchone()[0]
-        # UUID keys land at random places in the indexes: with the default 2 MB cache a large
-        # load spills pages back and forth; a large cache keeps the load in memory until COMMIT.
         self._connection.execute(f"PRAGMA cache_size = {BULK_CACHE_SIZE}")
         try:
-            with self.transaction():
-                self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
-                self._audit_each_row = False
-                self._pending = PendingRows()
-                self._bulk_started_at = utc_now()
-                try:
-                    yield
-                    self._pending.flush(self._connection)
-                    rebuild_search_index(self._connection)
-                    self._connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
-                finally:
-                    self._audit_each_row = True
-                    self._pending = None
-                    self._bulk_started_at = None
-                    self._pupils_in_bulk.clear()
-                self._audit("import", "*", "*", None, {"resume": summary})
+            yield
         finally:
             self._connection.execute(f"PRAGMA cache_size = {cache_size}")
 
