@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Callable
@@ -29,6 +30,8 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SCHOOL_YEAR = re.compile(r"(\d{4})-(\d{4})")
+FRENCH_DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 class CsvFormat(StrEnum):
@@ -150,11 +153,16 @@ class Day(Kind):
         return write
 
     def read(self, cell: str, csv_format: CsvFormat) -> str:
-        pattern = "%d/%m/%Y" if csv_format is CsvFormat.EXCEL else "%Y-%m-%d"
+        # A pattern and date() rather than strptime: an import reads hundreds of thousands.
+        excel = csv_format is CsvFormat.EXCEL
+        match = (FRENCH_DATE if excel else ISO_DATE).fullmatch(cell)
         try:
-            return datetime.strptime(cell, pattern).date().isoformat()
+            if match is None:
+                raise ValueError
+            day, month, year = match.groups() if excel else reversed(match.groups())
+            return date(int(year), int(month), int(day)).isoformat()
         except ValueError:
-            example = "21/11/2026" if csv_format is CsvFormat.EXCEL else "2026-11-21"
+            example = "21/11/2026" if excel else "2026-11-21"
             raise CellError(f"« {_short(cell)} » n'est pas une date (attendu : {example})") from None
 
 
@@ -246,10 +254,9 @@ class Label(Kind):
                 for enum in reversed(self.enums) for member in enum}
 
     def read(self, cell: str, csv_format: CsvFormat) -> str:
-        for enum in self.enums:
-            for member in enum:
-                if cell == (member.value if self.by_code else member.label):
-                    return member.value
+        code = _codes_of(self).get(cell)
+        if code is not None:
+            return code
         raise CellError(f"« {_short(cell)} » n'est pas une valeur connue ({self._examples()})")
 
     def _examples(self) -> str:
@@ -277,6 +284,12 @@ class LabelList(Kind):
         if len(set(values)) != len(values):
             raise CellError("une même valeur y figure deux fois")
         return values
+
+
+@cache
+def _codes_of(label: Label) -> dict[str, str]:
+    """Each cell a Label column may hold, and the code it stands for (the first enum wins)."""
+    return {cell: code for code, cell in label.cells().items()}
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -131,6 +131,7 @@ class _Merger:
         self.report = MergeReport()
         self.same_as: dict[str, str] = {}  # bundle id -> id here, for recognised records
         self.touched_cases: set[str] = set()
+        self._taken: list[tuple[str, str, str]] = []  # (table, id, version) written to merged_versions
         self._versions: dict[tuple[str, str], str] = {
             (table, row_id): version for table, row_id, version in
             connection.execute("SELECT table_name, row_id, version FROM merged_versions")}
@@ -261,9 +262,7 @@ class _Merger:
     def _remember(self, rule: TableRule, values: dict[str, Any]) -> None:
         version = _version(values)
         if rule.versioned and version:
-            self.db.execute("INSERT INTO merged_versions (table_name, row_id, version) VALUES (?, ?, ?)"
-                            " ON CONFLICT (table_name, row_id) DO UPDATE SET version = excluded.version",
-                            (rule.table, values["id"], version))
+            self._taken.append((rule.table, values["id"], version))
 
     def _touch(self, table: str, values: dict[str, Any]) -> None:
         if table == "cases":
@@ -341,7 +340,11 @@ class _Merger:
         return f"{LABELS[table]} {detail}".strip() if detail else LABELS[table]
 
     def finish(self) -> None:
-        """Case counters past every sequence now in the base, so new cases never collide."""
+        """Remember the versions taken; case counters past every sequence now in the base,
+        so that new cases never collide."""
+        self.db.executemany("INSERT INTO merged_versions (table_name, row_id, version) VALUES (?, ?, ?)"
+                            " ON CONFLICT (table_name, row_id) DO UPDATE SET version = excluded.version",
+                            self._taken)
         self.db.execute(
             "INSERT INTO case_counters (school_year, last_sequence)"
             " SELECT school_year, max(sequence) FROM cases WHERE true GROUP BY school_year"
