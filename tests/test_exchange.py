@@ -46,7 +46,7 @@ def build_base(path: Path, *, school_uai: str | None = None, member_id_seed: str
     ';' and quotes, texts a spreadsheet would take for formulas, a confidential note."""
     ids: dict[str, str] = {}
     with Store.open(path) as store:
-        store.set_setting("antenna", antenna)
+        store.set_setting("antenne", antenna)
         school = store.add_school(School(uai=school_uai or valid_uai(760100), name="École Jules-Ferry",
                                          commune="Évreux", kind="elementaire"))
         maitre_e = store.add_member(Member(last_name="Lefèvre", first_name="Anne", role="maitre_e",
@@ -90,6 +90,7 @@ def base(tmp_path) -> tuple[Path, dict[str, str]]:
 
 
 def export(path: Path, out: Path, **options) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
     selection = ExportSelection(**{key: options.pop(key) for key in
                                    ("school_year", "period_number", "open_only", "include_confidential")
                                    if key in options})
@@ -208,6 +209,15 @@ def test_a_default_bundle_holds_no_pupil_name_birth_date_nor_teacher_name(base, 
     assert json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["options"]["nominative"] is False
 
 
+def test_a_birth_date_written_in_a_text_is_taken_out(base, tmp_path):
+    path, ids = base
+    with Store.open(path) as store:
+        store.add_entry(TimelineEntry(case_id=ids["case0"], kind=EntryKind.NOTE, date="2026-10-15",
+                                      text="Née le 4 mai 2018 (04/05/2018, 4/5/18) ; vue le 04/05/2026."))
+    texts = [row["Texte"] for row in read_rows(export(path, tmp_path / "cle"), "chronologie.csv")]
+    assert "Née le [date de naissance] ([date de naissance], [date de naissance]) ; vue le 04/05/2026." in texts
+
+
 def test_pseudonyms_are_stable_across_exports_and_differ_between_bases(base, tmp_path):
     path, ids = base
     first = read_rows(export(path, tmp_path / "un"), "eleves.csv")
@@ -228,6 +238,22 @@ def test_confidential_notes_leave_only_when_asked(base, tmp_path):
     included = read_rows(export(path, tmp_path / "b", include_confidential=True), "chronologie.csv")
     [note] = [row for row in included if row["Identifiant"] == ids["note0"]]
     assert note["Confidentielle"] == "oui" and note["Auteur·rice"] == "Inès Garnier"
+
+
+def test_a_case_reopened_during_a_periode_is_exported_with_it(base, tmp_path):
+    path, ids = base
+    with Store.open(path) as store:
+        store.close_case(TimelineEntry(case_id=ids["team"], kind=EntryKind.CLOTURE, sub_kind="sans_suite",
+                                       date="2026-09-26"))
+        periods = store.periods_of_year("2026-2027")
+        second = periods[1]
+        store.add_entry(TimelineEntry(case_id=ids["team"], kind=EntryKind.REOUVERTURE,
+                                      date=second.start.isoformat()))
+    first_period = {row["Identifiant"] for row in
+                    read_rows(export(path, tmp_path / "p1", school_year="2026-2027", period_number=1), "dossiers.csv")}
+    second_period = {row["Identifiant"] for row in
+                     read_rows(export(path, tmp_path / "p2", school_year="2026-2027", period_number=2), "dossiers.csv")}
+    assert ids["team"] in first_period and ids["team"] in second_period  # sent in 1, reopened in 2
 
 
 def test_selection_by_year_and_open_cases(base, tmp_path):
@@ -260,9 +286,29 @@ def test_files_are_owner_only_and_an_interrupted_export_leaves_nothing_that_look
         return real_write(stream, bundle_file, rows, csv_format, on_row)
 
     monkeypatch.setattr(export_module, "write_csv", pulled_out)
+    (tmp_path / "cle2").mkdir()
     with pytest.raises(OSError):
         export(path, tmp_path / "cle2")
     assert list((tmp_path / "cle2").iterdir()) == []  # no partial folder left, nothing named like a bundle
+
+
+def test_a_missing_folder_or_base_is_refused_and_nothing_is_created(base, tmp_path, capsys):
+    """A mistyped path, or a USB key not plugged in: never a bundle on the laptop's disk."""
+    path, _ = base
+    assert main(["export", "--db", str(path), "--out", str(tmp_path / "media" / "CLE")]) == 1
+    assert "n'existe pas : la clé USB est-elle branchée" in capsys.readouterr().err
+    assert not (tmp_path / "media").exists()
+    assert main(["export", "--db", str(tmp_path / "faute.db"), "--out", str(tmp_path)]) == 1
+    assert "faute.db n'existe pas" in capsys.readouterr().err and not (tmp_path / "faute.db").exists()
+
+
+def test_file_system_errors_are_said_in_french_without_the_hidden_name(tmp_path):
+    from rased_tui.cli import french_os_error
+
+    error = OSError(30, "Read-only file system", str(tmp_path / "cle" / ".rased-export-x.partiel" / "ecoles.csv"))
+    error.errno = 30
+    message = french_os_error(error)
+    assert "lecture seule" in message and ".partiel" not in message and "Read-only" not in message
 
 
 def test_export_into_a_file_path_is_refused_in_french(base, tmp_path, capsys):
@@ -299,6 +345,7 @@ def test_an_encrypted_bundle_is_one_file_that_needs_its_passphrase(base, tmp_pat
 def test_cli_encrypts_with_the_passphrase_variable_and_imports_with_it(base, tmp_path, monkeypatch, capsys):
     path, _ = base
     monkeypatch.setenv("RASED_TUI_PASSPHRASE", PASSPHRASE)
+    (tmp_path / "cle").mkdir()
     assert main(["export", "--db", str(path), "--out", str(tmp_path / "cle"), "--chiffrer"]) == 0
     [bundle] = (tmp_path / "cle").iterdir()
     assert main(["import", "--db", str(tmp_path / "ien.db"), str(bundle)]) == 0
@@ -431,8 +478,8 @@ def test_same_school_and_member_from_two_antennas_are_recognised_and_numbers_kep
         assert sud_case.school_id == nord_ids["school"]  # the reference followed the school recognised
         assert store.list_aids(sud_ids["case0"])[0].member_id == ien_ids["maitre_e"]  # one Anne Lefèvre
         numbers = sorted(row[0] for row in connection.execute("SELECT number FROM cases"))
-        assert numbers == ["2026-0001", "2026-0001-ROUENNOR", "2026-0001-ROUENSUD", "2026-0002",
-                           "2026-0002-ROUENNOR", "2026-0002-ROUENSUD"]
+        assert numbers == ["2026-0001", "2026-0001-ROUENNORD", "2026-0001-ROUENSUD", "2026-0002",
+                           "2026-0002-ROUENNORD", "2026-0002-ROUENSUD"]
         assert store.check().ok
         fresh = store.add_case(Case(subject_kind="equipe", team_reference="Cycle 3", levels=["CM1"],
                                     school_id=nord_ids["school"], requester="directeur", date_sent="2026-11-02",
@@ -461,12 +508,18 @@ def test_a_change_on_one_side_is_taken_a_change_on_both_is_a_conflict(base, tmp_
     result = import_bundle(ien, export(path, tmp_path / "c", nominative=True))
     [conflict] = result.merge.conflicts
     assert conflict.what == "dossier 2026-0002" and conflict.file == "dossiers.csv" and not conflict.took_incoming
-    assert any("1 conflit" in line for line in result.lines())
+    lines = result.lines()
+    assert any("1 conflit" in line for line in lines) and not any("Rien n'a changé" in line for line in lines)
+    assert any("(UTC)" in line for line in lines)  # to the second: the newer one shows
     assert dump(ien) == before  # left untouched, and no trace of an import that changed nothing
     result = import_bundle(ien, next((tmp_path / "c").iterdir()), prefer_newer=True)
-    assert result.merge.conflicts[0].took_incoming
+    assert result.merge.conflicts[0].took_incoming and result.merge.updated["cases"] == 1
     with Store.open(ien) as store:
         assert store.get_case(ids["team"]).description == "Précisé encore par l'antenne."
+        [replaced] = store.connection.execute(
+            "SELECT before FROM audit_log WHERE action = 'modification' AND row_id = ? ORDER BY seq DESC LIMIT 1",
+            (ids["team"],)).fetchall()
+        assert "Précisé par l'IEN." in replaced[0]  # what the import replaced stays in the audit log
 
 
 def test_the_import_is_audited_once(base, tmp_path):
@@ -487,12 +540,12 @@ def test_round_trip_gives_the_same_csv_content(base, tmp_path):
     """Nominative with confidential notes -> an empty base -> exported again: the same files."""
     path, _ = base
     with Store.open(path) as store:  # a second year and an edited step, for good measure
-        store.set_setting("antenna", "Rouen Nord")
+        store.set_setting("antenne", "Rouen Nord")
     first = export(path, tmp_path / "a", nominative=True, include_confidential=True)
     copy = tmp_path / "copie.db"
     import_bundle(copy, first)
     with Store.open(copy) as store:
-        store.set_setting("antenna", "Rouen Nord")
+        store.set_setting("antenne", "Rouen Nord")
     second = export(copy, tmp_path / "b", nominative=True, include_confidential=True)
     for bundle_file in FILES:
         assert (first / bundle_file.name).read_bytes() == (second / bundle_file.name).read_bytes(), bundle_file.name
@@ -509,7 +562,7 @@ def test_round_trip_of_a_demo_base(tmp_path):
     import_bundle(copy, first)
     with Store.open(copy) as store:
         assert store.check().ok
-        store.set_setting("antenna", Store.open(path).get_setting("antenna") or "")
+        store.set_setting("antenne", Store.open(path).get_setting("antenne") or "")
     second = export(copy, tmp_path / "b", nominative=True, include_confidential=True)
     for bundle_file in FILES:
         assert (first / bundle_file.name).read_bytes() == (second / bundle_file.name).read_bytes(), bundle_file.name
@@ -528,3 +581,28 @@ def test_migration_to_version_5_keeps_the_data_and_takes_pseudonymous_pupils(bas
                                  " updated_at, pseudonym) VALUES ('00000000-0000-4000-8000-000000000000', 'ELV-X',"
                                  " 'Élève', NULL, 'elv-x eleve', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'ELV-X')")
         assert store.check().ok
+
+
+def test_a_pseudonymised_bundle_brings_no_false_conflict_over_notes_it_left_out(base, tmp_path):
+    """Meeting notes are left out of a pseudonymised bundle: that is not a change."""
+    path, _ = base
+    with Store.open(path) as store:
+        from rased_tui.domain.models import Meeting
+        store.add_meeting(Meeting(school_year="2026-2027", period_number=2, date="2026-11-26", kind="ordinaire",
+                                  notes="Léa et Tom : à revoir."))
+    ien = tmp_path / "ien.db"
+    import_bundle(ien, export(path, tmp_path / "a"))  # the notes stay behind
+    report = import_bundle(ien, export(path, tmp_path / "b", nominative=True)).merge
+    assert not report.conflicts and report.updated["meetings"] == 1  # a nominative one brings them
+    report = import_bundle(ien, export(path, tmp_path / "c")).merge
+    assert not report.conflicts and not report.changed_anything
+
+
+def test_a_bad_uai_in_a_bundle_is_said_in_one_french_line(bundle_and_target, tmp_path):
+    bundle, _, _ = bundle_and_target
+    uai = read_rows(bundle, "ecoles.csv")[0]["UAI"]
+    wrong = uai[:7] + ("A" if uai[7] != "A" else "B")
+    rewrite(bundle, "ecoles.csv", lambda text: text.replace(uai, wrong))
+    with pytest.raises(ImportRefused) as refusal:
+        import_bundle(tmp_path / "neuve.db", bundle)
+    assert str(refusal.value).startswith("ecoles.csv, ligne 2 : Code UAI invalide") and "\n" not in str(refusal.value)

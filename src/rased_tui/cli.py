@@ -18,6 +18,7 @@ imported only by the command that needs them.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -92,11 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", help="copier la base dans un fichier de sauvegarde")
     backup.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
     backup.add_argument("--out", type=_path, required=True, metavar="COPIE", help="fichier de sauvegarde à créer")
-    _add_exchange_commands(commands)
+    parser.export_parser = _add_exchange_commands(commands)  # its own errors name `export`
     return parser
 
 
-def _add_exchange_commands(commands) -> None:
+def _add_exchange_commands(commands) -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="exporter pour une clé USB : fichiers CSV pour tableur, pseudonymisés")
     export.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
     export.add_argument("--out", type=_path, required=True, metavar="DOSSIER",
@@ -119,6 +120,7 @@ def _add_exchange_commands(commands) -> None:
     bundle_import.add_argument("bundle", type=_path, metavar="EXPORT", help="dossier rased-export-… ou fichier .rased")
     bundle_import.add_argument("--prefer-newer", action="store_true", dest="prefer_newer",
                                help="en cas de conflit, garder la version la plus récente")
+    return export
 
 
 def _school_year(text: str) -> str:
@@ -127,7 +129,7 @@ def _school_year(text: str) -> str:
     try:
         parse_school_year(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        raise argparse.ArgumentTypeError(str(error).rstrip(".")) from None
     return text
 
 
@@ -164,13 +166,14 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
+
     if arguments.command == "demo":
         if arguments.read_only:
             parser.error("--lecture-seule ne va pas avec demo, qui écrit une base")
         if not arguments.db and not os.environ.get(DATABASE_VARIABLE):
             parser.error(f"demo écrit dans la base désignée par --db (ou ${DATABASE_VARIABLE}), jamais dans la base par défaut")
     if arguments.command == "export" and arguments.periode and not arguments.annee:
-        parser.error("--periode va avec --annee")
+        parser.export_parser.error("--periode va avec --annee")
     if arguments.command == "import" and arguments.read_only:
         parser.error("--lecture-seule ne va pas avec import, qui écrit dans la base")
     command: Callable[[argparse.Namespace], int] = {
@@ -183,9 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, CommandError) as error:
         print(f"rased-tui : {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the output closed early (`| head`): what was done is done
+        return 0
     except OSError as error:
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"rased-tui : erreur du système de fichiers{where} : {error.strerror or error}.", file=sys.stderr)
+        print(f"rased-tui : {french_os_error(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         _end_progress()
@@ -197,6 +201,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rased-tui : erreur inattendue ({type(error).__name__}) ; "
               "relancez avec RASED_TUI_DEBUG=1 pour le détail.", file=sys.stderr)
         return 1
+
+
+OS_ERRORS_IN_FRENCH = {
+    errno.EROFS: "le support est en lecture seule (clé USB verrouillée ?)",
+    errno.ENOSPC: "plus de place sur le disque ou la clé : rien n'a été gardé à moitié",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EIO: "erreur d'entrée / sortie (clé retirée ?)",
+    errno.EDQUOT: "quota de disque dépassé",
+}
+
+
+def french_os_error(error: OSError) -> str:
+    """One French sentence for a file system error, naming the visible file (not a hidden
+    temporary one of an export)."""
+    reason = OS_ERRORS_IN_FRENCH.get(error.errno, error.strerror or str(error))
+    where = Path(error.filename) if error.filename else None
+    if where is not None:
+        hidden = next((index for index, part in enumerate(where.parts)
+                       if part.startswith(".") and part not in (".", "..")), None)
+        if hidden:
+            where = Path(*where.parts[:hidden])
+    return f"erreur du système de fichiers{f' ({where})' if where else ''} : {reason}."
 
 
 def check_frozen_today() -> None:
@@ -299,6 +327,8 @@ def run_export(arguments: argparse.Namespace) -> int:
     from rased_tui.store.exports import ExportSelection
 
     path = resolve_database_path(arguments.db)
+    if not path.exists():
+        raise CommandError(f"{path} n'existe pas : rien à exporter.")
     try:
         passphrase = passphrase_from_terminal(confirm=True) if arguments.encrypt else None
     except SealError as error:

@@ -24,7 +24,6 @@ import shutil
 from operator import itemgetter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -53,9 +52,10 @@ from rased_tui.exchange.bundle_spec import (
 from rased_tui.exchange.spreadsheet import CsvFormat, Text
 from rased_tui.store.exports import ExportSelection
 from rased_tui.store.migrations import SCHEMA_VERSION
-from rased_tui.store.opening import make_private_directory, restrict_to_owner
+from rased_tui.store.opening import restrict_to_owner
 
 PARTIAL_SUFFIX = ".partiel"
+CYCLE_OF_LEVEL = {level.value: level.cycle for level in ClassLevel}
 # Free texts that may name the pupil or the teacher, file by file.
 SCRUBBED_TEXTS = {
     CASES.name: ("description", "other_motif", "requester_detail", "team_reference"),
@@ -96,12 +96,13 @@ def export_bundle(store, folder: Path, options: ExportOptions, *, progress: Prog
                   clock: Callable[[], datetime] = datetime.now) -> ExportResult:
     """Write the bundle into `folder` (created if missing) and return where it is."""
     folder = Path(folder).expanduser()
-    if folder.exists() and not folder.is_dir():
+    if not folder.exists():  # never made here: a mistyped path, or a key not plugged in
+        raise ExportError(f"{folder} n'existe pas : la clé USB est-elle branchée ? Choisissez un dossier existant.")
+    if not folder.is_dir():
         raise ExportError(f"{folder} n'est pas un dossier.")
     name = f"rased-export-{site_of(store)}-{clock().strftime('%Y%m%d-%H%M%S')}"
     secret, stable = pseudonym_secret(store)
     rows = BundleRows(store, options, secret)
-    make_private_directory(folder)
     if options.passphrase:
         return _export_sealed(folder, name, rows, options, stable, progress)
     return _export_folder(folder, name, rows, options, stable, progress)
@@ -109,7 +110,7 @@ def export_bundle(store, folder: Path, options: ExportOptions, *, progress: Prog
 
 def site_of(store) -> str:
     """The antenna's (or circonscription's) name as a file name, else the database's name."""
-    name = store.get_setting("antenna") or store.get_setting("circonscription") or store.path.stem
+    name = store.get_setting("antenne") or store.get_setting("circonscription") or store.path.stem
     slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:40].strip("-")
     return slug or "base"
 
@@ -160,7 +161,7 @@ class BundleRows:
             self._add_reader_fields(row)
         if self.options.nominative:
             return row
-        for name, blank in _identity_fields(bundle_file):
+        for name, blank in IDENTITY_FIELDS[bundle_file.name]:
             row[name] = blank
         scrub = self._scrubber_of_case.get(row["id"] if bundle_file is CASES else row.get("case_id"))
         if scrub is not None:
@@ -174,21 +175,21 @@ class BundleRows:
         else:
             row["pseudonym"] = ""
         row["age"] = pseudonyms.age_in_years(row["birth_date"], row["date_sent"])
-        cycles = sorted({ClassLevel(level).cycle for level in row["levels"]})
+        cycles = sorted({CYCLE_OF_LEVEL[level] for level in row["levels"]})
         row["cycles"] = "cycle " + " et ".join(map(str, cycles)) if len(cycles) == 1 else \
             ("cycles " + " et ".join(map(str, cycles)) if cycles else "")
         if not self.options.nominative:
             pupil = tuple(name for name in (row["pupil_first_name"], row["pupil_last_name"]) if name)
             teacher = (row["teacher_name"],) if row["teacher_name"] else ()
             if pupil or teacher:
-                self._scrubber_of_case[row["id"]] = pseudonyms.Scrubber(pupil, teacher)
+                self._scrubber_of_case[row["id"]] = pseudonyms.Scrubber(pupil, teacher, row["birth_date"])
 
 
-@cache
-def _identity_fields(bundle_file: BundleFile) -> tuple[tuple[str, str | None], ...]:
-    """The fields a pseudonymised export leaves empty, each with its empty value."""
-    return tuple((column.field, "" if isinstance(column.kind, Text) else None)
-                 for column in bundle_file.columns if column.identity)
+# The fields a pseudonymised export leaves empty, each with its empty value, by file name
+# (a dict by name: hashing a whole BundleFile for each row would cost more than the row).
+IDENTITY_FIELDS = {bundle_file.name: tuple((column.field, "" if isinstance(column.kind, Text) else None)
+                                           for column in bundle_file.columns if column.identity)
+                   for bundle_file in FILES}
 
 
 class HashingSink:

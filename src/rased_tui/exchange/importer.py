@@ -270,14 +270,21 @@ def merge_parsed(store: Store, parsed: ParsedBundle, *, prefer_newer: bool = Fal
         if progress:
             progress(table, tables.index(table) + 1, len(tables), rows)
 
-    return store.merge_bundle(parsed.rows, prefer_newer=prefer_newer, pseudonymised=parsed.pseudonymised,
+    masked = {bundle_file.table: {column.field for column in bundle_file.stored if column.identity}
+              for bundle_file in FILES} if parsed.pseudonymised else {}
+    return store.merge_bundle(parsed.rows, prefer_newer=prefer_newer, masked=masked,
                               site_tag=site_tag(parsed.site), progress=table_done,
                               summary=lambda report: _audit_summary(parsed, report))
 
 
+SITE_STOP_WORDS = {"rased", "antenne", "de", "du", "des", "la", "le", "les", "d", "l"}
+
+
 def site_tag(site: str) -> str:
-    """The suffix of a case renumbered on import: the exporting site, in capitals."""
-    return re.sub(r"[^A-Z0-9]", "", site.upper())[:8] or "IMPORT"
+    """The suffix of a case renumbered on import: the exporting site's name in capitals,
+    without the words every site shares ('rased-de-maromme' -> 'MAROMME')."""
+    words = [word for word in re.split(r"[^a-z0-9]+", site.lower()) if word and word not in SITE_STOP_WORDS]
+    return "".join(words).upper()[:10] or "IMPORT"
 
 
 def _remove_database(database: Path) -> None:
@@ -312,7 +319,7 @@ def import_summary(result: ImportReport) -> list[str]:
     if len(report.renumbered) > 20:
         lines.append(f"  … et {len(report.renumbered) - 20} autres dossiers renumérotés")
     lines.extend(conflict_lines(report))
-    if not report.changed_anything:
+    if not report.changed_anything and not report.conflicts:
         lines.append("Rien n'a changé : tout ce que contient cet export est déjà dans la base.")
     return lines
 
@@ -345,4 +352,7 @@ def conflict_lines(report: MergeReport) -> list[str]:
 
 
 def _when(version: str | None) -> str:
-    return f"modifié le {format_french_date(version[:10])}" if version else "sans date"
+    """'modifié le 22/11/2026 à 14:03:12 (UTC)': to the second, so that the newer one shows."""
+    if not version:
+        return "sans date de modification"
+    return f"modifié le {format_french_date(version[:10])} à {version[11:19]} (UTC)"

@@ -25,6 +25,9 @@ SECRET_SETTING = "pseudonym_secret"
 PSEUDONYM_PREFIX = "ELV-"
 PUPIL_MARK = "[élève]"
 TEACHER_MARK = "[enseignant·e]"
+BIRTH_MARK = "[date de naissance]"
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 CIVILITIES = {"m", "mme", "mlle", "mr", "monsieur", "madame", "mademoiselle", "me", "dr"}
 
 
@@ -77,11 +80,13 @@ class Scrubber:
     """Replaces the words of given names in texts, ignoring case and accents. Cheap to make:
     the pattern is compiled only for a text that holds one of the words."""
 
-    def __init__(self, pupil_names: tuple[str, ...], teacher_names: tuple[str, ...]) -> None:
+    def __init__(self, pupil_names: tuple[str, ...], teacher_names: tuple[str, ...],
+                 birth_date: str | None = None) -> None:
         self._groups = [([fold_in_place(word) for word in words], mark) for words, mark in
                         ((_name_words(*pupil_names), PUPIL_MARK), (_name_words(*teacher_names), TEACHER_MARK))
                         if words]
         self._patterns: dict[str, re.Pattern[str]] = {}
+        self._birth = date.fromisoformat(birth_date) if birth_date else None
 
     def __call__(self, text: str | None) -> str | None:
         if not text:
@@ -90,6 +95,8 @@ class Scrubber:
             folded = fold_in_place(text)
             if any(word in folded for word in words):
                 text = self._replace(words, mark, text, folded)
+        if self._birth and (str(self._birth.year) in text or f"/{self._birth.year % 100:02d}" in text):
+            text = birth_date_pattern(self._birth).sub(BIRTH_MARK, text)
         return text
 
     def _replace(self, words: list[str], mark: str, text: str, folded: str) -> str:
@@ -104,3 +111,13 @@ class Scrubber:
             last = match.end()
         pieces.append(text[last:])
         return "".join(pieces)
+
+
+def birth_date_pattern(day: date) -> re.Pattern[str]:
+    """A birth date as people write it: 04/05/2018, 4/5/18, 04.05.2018, 2018-05-04,
+    4 mai 2018, 1er mai 2018 (any case)."""
+    d, m, y = day.day, day.month, day.year
+    numeric = rf"0?{d}[/.\-]0?{m}[/.\-](?:{y}|{y % 100:02d})"
+    iso = rf"{y}-{m:02d}-{d:02d}"
+    written = rf"{'(?:1er|0?1)' if d == 1 else f'0?{d}'}\s+{MONTHS[m - 1]}\s+{y}"
+    return re.compile(rf"(?<!\d)(?:{numeric}|{iso}|{written})(?!\d)", re.IGNORECASE)

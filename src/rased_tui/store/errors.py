@@ -38,5 +38,13 @@ def translate_sqlite_error(error: sqlite3.Error) -> StoreError:
                 return StoreError(sentence)
         if "foreign key" in text:
             return StoreError("Enregistrement refusé : il renvoie à une fiche qui n'existe pas (ou plus).")
-        return StoreError(f"Enregistrement refusé : donnée incohérente ({error}).")
+        if "check constraint" in text and "uai" in text:
+            return StoreError("Code UAI invalide : sept chiffres et une lettre clé qui leur correspond.")
+        return StoreError(f"Enregistrement refusé : donnée incohérente ({_first_line(str(error))}).")
     return StoreError(f"Erreur de la base de données : {error}.")
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    """SQLite quotes a whole CHECK constraint, over several lines: one line is enough to read."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit] + "…"

@@ -39,9 +39,14 @@ class ExportQueries:
             if selection.period_number:
                 span = next(span for span in self.periods_of_year(selection.school_year)
                             if span.number == selection.period_number)
-                # active during the période: sent by its end, not closed before its start
-                conditions.append("c.date_sent <= :period_end AND coalesce((SELECT max(t.date) FROM timeline_entries t"
-                                  " WHERE t.case_id = c.id AND t.kind = 'cloture'), '9999') >= :period_start")
+                # active during the période: sent by its end, and open at its start (the last
+                # closure or reopening before it was not a closure) or reopened during it
+                conditions.append(
+                    "c.date_sent <= :period_end AND (coalesce((SELECT t.kind FROM timeline_entries t"
+                    " WHERE t.case_id = c.id AND t.kind IN ('cloture', 'reouverture') AND t.date < :period_start"
+                    " ORDER BY t.date DESC, t.created_at DESC LIMIT 1), '') <> 'cloture'"
+                    " OR EXISTS (SELECT 1 FROM timeline_entries t WHERE t.case_id = c.id AND t.kind = 'reouverture'"
+                    " AND t.date BETWEEN :period_start AND :period_end))")
                 parameters.update(period_start=span.start.isoformat(), period_end=span.end.isoformat())
         if selection.open_only:
             conditions.append("(SELECT status FROM case_status s WHERE s.case_id = c.id)"

@@ -101,12 +101,13 @@ LABELS = {"schools": "école", "members": "membre", "periods": "période", "meet
 class MergeQueries:
     """`merge_bundle`: the import's writes."""
 
-    def merge_bundle(self, incoming: dict[str, list[IncomingRow]], *, prefer_newer: bool, pseudonymised: bool,
+    def merge_bundle(self, incoming: dict[str, list[IncomingRow]], *, prefer_newer: bool, masked: dict[str, set[str]],
                      site_tag: str, summary: Callable[[MergeReport], str],
                      progress: Callable[[str, int], None] | None = None) -> MergeReport:
-        """Merge the bundle's rows (by table, parents first) in one transaction."""
-        merger = _Merger(self._connection, prefer_newer=prefer_newer, pseudonymised=pseudonymised,
-                         site_tag=site_tag)
+        """Merge the bundle's rows (by table, parents first) in one transaction. `masked`: the
+        columns of each table a pseudonymised bundle leaves empty (never compared nor taken)."""
+        merger = _Merger(self._connection, prefer_newer=prefer_newer, masked=masked, site_tag=site_tag,
+                         audit=self._audit)
         with self.large_cache(), self.transaction():
             self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
             for table, rows in incoming.items():
@@ -122,11 +123,13 @@ class MergeQueries:
 
 
 class _Merger:
-    def __init__(self, connection: sqlite3.Connection, *, prefer_newer: bool, pseudonymised: bool,
-                 site_tag: str) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, prefer_newer: bool, masked: dict[str, set[str]],
+                 site_tag: str, audit: Callable[..., None]) -> None:
         self.db = connection
         self.prefer_newer = prefer_newer
-        self.pseudonymised = pseudonymised
+        self.masked = masked
+        self.pseudonymised = bool(masked)
+        self.audit = audit
         self.site_tag = site_tag
         self.report = MergeReport()
         self.same_as: dict[str, str] = {}  # bundle id -> id here, for recognised records
@@ -178,12 +181,18 @@ class _Merger:
             else:
                 self.report.unchanged[table] += 1  # an older version of what is here
             return
+        if not rule.versioned and all(local.get(column) in ("", None) or local.get(column) == row.values.get(column)
+                                      for column in compared):
+            self._update(rule, row, compared)  # only blanks filled in (notes a pseudonymised bundle left out)
+            self.report.updated[table] += 1
+            return
         take = bool(self.prefer_newer and rule.versioned and incoming_version and local_version
                     and incoming_version > local_version)
         self.report.conflicts.append(Conflict(self._describe(table, local), row.file, row.line, local_version,
                                               incoming_version, take))
         if take:
             self._update(rule, row, compared)
+            self.report.updated[table] += 1
 
     def _merge_pupil_identity(self, row: IncomingRow, local: dict[str, Any]) -> None:
         """A bundle without names never overwrites a pupil; a nominative one gives its
@@ -195,7 +204,7 @@ class _Merger:
         self.report.updated["pupils"] += 1
 
     def _compared_columns(self, rule: TableRule, row: IncomingRow) -> list[str]:
-        masked = {"teacher_name"} if self.pseudonymised else set()
+        masked = self.masked.get(rule.table, set())
         return [column for column in row.values
                 if column != "id" and column not in rule.fixed and column not in masked]
 
@@ -251,8 +260,11 @@ class _Merger:
         if rule.table == "pupils":
             values["name_key"] = fold(f"{values['last_name']} {values['first_name']}")
             columns = [*columns, "name_key"]
+        before = dict(self.db.execute(f"SELECT * FROM {rule.table} WHERE id = ?", (row_id,)).fetchone())
         self.db.execute(f"UPDATE {rule.table} SET {', '.join(f'{column} = ?' for column in columns)} WHERE id = ?",
                         (*(values[column] for column in columns), row_id))
+        after = dict(self.db.execute(f"SELECT * FROM {rule.table} WHERE id = ?", (row_id,)).fetchone())
+        self.audit("modification", rule.table, row_id, before, after)  # what an import replaced stays readable
         if rule.lists:
             self._delete_lists(rule, row_id)
             self._write_lists(rule, row_id, row.lists)
