@@ -193,14 +193,31 @@ IDENTITY_FIELDS = {bundle_file.name: tuple((column.field, "" if isinstance(colum
 
 
 class HashingSink:
-    """What csv.writer writes to: encodes, counts into SHA-256, and passes on to a file."""
+    """What csv.writer writes to: gathers the text, and by chunks encodes it, counts it into
+    SHA-256 and passes it on to a file. Call `flush` at the end."""
+
+    CHUNK = 1 << 16
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self.sha256 = hashlib.sha256()
+        self._pending: list[str] = []
+        self._size = 0
 
-    def write(self, text: str | bytes) -> None:
-        data = text.encode("utf-8") if isinstance(text, str) else text
+    def write(self, text: str) -> None:
+        self._pending.append(text)
+        self._size += len(text)
+        if self._size >= self.CHUNK:
+            self.flush()
+
+    def write_bytes(self, data: bytes) -> None:
+        self.flush()
+        self.sha256.update(data)
+        self.stream.write(data)
+
+    def flush(self) -> None:
+        data = "".join(self._pending).encode("utf-8")
+        self._pending, self._size = [], 0
         self.sha256.update(data)
         self.stream.write(data)
 
@@ -210,7 +227,7 @@ def write_csv(stream: BinaryIO, bundle_file: BundleFile, rows: Iterable[dict[str
     """Write one file of the bundle; return its row count and SHA-256."""
     sink = HashingSink(stream)
     if csv_format is CsvFormat.EXCEL:
-        sink.write(b"\xef\xbb\xbf")
+        sink.write_bytes(b"\xef\xbb\xbf")
     writer = csv.writer(sink, delimiter=csv_format.delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(bundle_file.headers)
     values_of = itemgetter(*(column.field for column in bundle_file.columns))
@@ -225,6 +242,7 @@ def write_csv(stream: BinaryIO, bundle_file: BundleFile, rows: Iterable[dict[str
         count += 1
         if on_row and count % 5000 == 0:
             on_row(count)
+    sink.flush()
     return count, sink.sha256.hexdigest()
 
 
