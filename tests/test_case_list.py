@@ -112,3 +112,44 @@ def test_pages_follow_each_other_without_overlap(listed):
     pages = numbers(store, CaseFilter(YEAR), 0, 2) + numbers(store, CaseFilter(YEAR), 2, 2) + \
         numbers(store, CaseFilter(YEAR), 4, 2)
     assert pages == everything and numbers(store, CaseFilter(YEAR), 6, 2) == []
+
+
+# -- the screen ---------------------------------------------------------------------------------
+
+
+async def test_a_renumbered_imported_case_shows_its_whole_number_even_at_80_by_24(tmp_path, make_school,
+                                                                                  make_pupil_case):
+    """Imported into a base that already has 2026-0001, a case becomes 2026-0001-<site>: the
+    list must not cut it back to 2026-0001, which would look like the local case."""
+    from textual.widgets import DataTable
+
+    from rased_tui.app import RasedApp
+    from rased_tui.exchange.export import ExportOptions, export_bundle
+    from rased_tui.exchange.importer import import_bundle
+    from rased_tui.store import Store
+
+    with Store.open(tmp_path / "antenne.db") as origin:
+        origin.set_setting("antenna", "Rouen Nord")
+        school = origin.add_school(make_school())
+        origin.add_case(make_pupil_case(school.id, pupil={"last_name": "Lefèvre", "first_name": "Noé"}))
+        key = tmp_path / "cle"
+        key.mkdir()
+        bundle = export_bundle(origin, key, ExportOptions()).path
+    with Store.open(tmp_path / "ien.db") as store:
+        local = store.add_case(make_pupil_case(store.add_school(make_school()).id, date_sent="2026-10-06"))
+        assert local.number == "2026-0001"
+        import_bundle(store.path, bundle)
+        numbers_here = sorted(row["number"] for row in store.case_page(CaseFilter(YEAR), 0, 10))
+        [imported] = [number for number in numbers_here if number != local.number]
+        assert imported.startswith("2026-0001-") and len(imported) > 10
+        for size in ((120, 40), (80, 24)):
+            app = RasedApp(store)
+            async with app.run_test(size=size) as pilot:
+                await pilot.pause()
+                table = app.screen.query_one(DataTable)
+                assert sorted(str(table.get_row_at(index)[0]) for index in range(table.row_count)) == numbers_here
+                text = "\n".join("".join(segment.text for segment in strip)
+                                 for strip in app.screen._compositor.render_strips())
+                assert imported in text and local.number in text
+                if size == (80, 24):  # the status still shows beside the wider number
+                    assert "Reçue" in text or "reçue" in text.lower()

@@ -82,6 +82,13 @@ async def set_fields(pilot, screen, **values) -> None:
         await pilot.pause()
 
 
+def usb_key(tmp_path: Path, name: str = "out") -> Path:
+    """The destination: a folder that exists (the USB key plugged in)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    return folder
+
+
 def bundles_in(folder: Path) -> list[Path]:
     return sorted(folder.iterdir()) if folder.exists() else []
 
@@ -94,11 +101,13 @@ def manifest_of(bundle: Path) -> dict:
 
 
 async def test_export_with_defaults_writes_the_bundle_says_where_and_remembers_the_folder(demo, tmp_path):
-    out = tmp_path / "cle-usb"
+    out = usb_key(tmp_path, "cle-usb")
     app = RasedApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot)
-        assert screen.query_one("#export-folder", Input).value == str(Path.home())  # nothing remembered yet
+        folder = screen.query_one("#export-folder", Input)
+        # nothing remembered yet: empty, the user chooses where the data goes
+        assert folder.value == "" and folder.placeholder == "/media/…/CLE-USB"
         assert shown(screen, "export-summary").startswith("40 dossiers à exporter · Pseudonymisé")
         assert not screen.query_one("#export-passphrase-row").display
         assert screen.query_one("#export-period", Select).disabled  # no période without a year
@@ -124,7 +133,7 @@ async def test_export_with_defaults_writes_the_bundle_says_where_and_remembers_t
 
 
 async def test_the_selection_line_follows_year_period_and_open_only_and_the_manifest_says_so(demo, tmp_path):
-    out = tmp_path / "out"
+    out = usb_key(tmp_path)
     year = "2026-2027"
     app = RasedApp(demo)
     async with app.run_test(size=SIZE) as pilot:
@@ -155,7 +164,7 @@ async def test_the_selection_line_follows_year_period_and_open_only_and_the_mani
 
 
 async def test_a_nominative_export_asks_first_cancel_writes_nothing_yes_writes_it(demo, tmp_path):
-    out = tmp_path / "out"
+    out = usb_key(tmp_path)
     pupils = sum(1 for _ in demo.export_pupils(ExportSelection()))
     app = RasedApp(demo)
     async with app.run_test(size=SIZE) as pilot:
@@ -180,7 +189,7 @@ async def test_a_nominative_export_asks_first_cancel_writes_nothing_yes_writes_i
 
 
 async def test_confidential_notes_ask_first_too(demo, tmp_path):
-    out = tmp_path / "out"
+    out = usb_key(tmp_path)
     app = RasedApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot)
@@ -201,7 +210,7 @@ async def test_confidential_notes_ask_first_too(demo, tmp_path):
 
 
 async def test_encryption_refuses_a_short_or_mismatched_passphrase_on_its_field(demo, tmp_path):
-    out = tmp_path / "out"
+    out = usb_key(tmp_path)
     app = RasedApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot)
@@ -218,7 +227,7 @@ async def test_encryption_refuses_a_short_or_mismatched_passphrase_on_its_field(
         await finish(pilot)
         assert "diffèrent" in field_error(screen, "export-passphrase-again")
         assert "Rien n'a été exporté" in shown(screen, "export-result")
-        assert bundles_in(out) == [] and not out.exists()
+        assert bundles_in(out) == []
         # no folder: said on its field
         await set_fields(pilot, screen, encrypt=False, folder="  ")
         assert not screen.query_one("#export-passphrase-row").display
@@ -226,27 +235,68 @@ async def test_encryption_refuses_a_short_or_mismatched_passphrase_on_its_field(
         assert "Indiquez le dossier" in field_error(screen, "export-folder")
 
 
-async def test_an_unwritable_destination_is_said_in_french(demo, tmp_path):
+async def test_a_wrong_destination_is_said_under_its_field_which_gets_the_focus_back(demo, tmp_path):
     blocker = tmp_path / "un-fichier"
     blocker.write_text("pas un dossier")
     app = RasedApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot)
-        await set_fields(pilot, screen, folder=str(blocker))
+        folder = screen.query_one("#export-folder", Input)
+        # nothing remembered, nothing typed: refused before starting, said on the field
+        assert folder.value == ""
         await press(pilot, "ctrl+s")
-        await finish(pilot)
-        assert "n'est pas un dossier" in shown(screen, "export-result")
-        await set_fields(pilot, screen, folder=str(blocker / "dessous"))
-        await press(pilot, "ctrl+s")
-        await finish(pilot)
-        assert "Écriture impossible" in shown(screen, "export-result")
-        assert "Traceback" not in shown(screen, "export-result")
-        assert not screen.query_one("#export-form").disabled  # the form is back
+        assert "Indiquez le dossier" in field_error(screen, "export-folder")
+        assert screen.focused is folder and screen.job is None
+        for typed, said in ((blocker, "n'est pas un dossier"),
+                            (tmp_path / "cle-absente", "n'existe pas : la clé USB est-elle branchée ?"),
+                            (blocker / "dessous", "n'existe pas")):
+            await set_fields(pilot, screen, folder=str(typed))
+            screen.query_one("#export-run", Button).focus()
+            await press(pilot, "ctrl+s")
+            await finish(pilot)
+            assert said in field_error(screen, "export-folder")
+            assert "Rien n'a été exporté" in shown(screen, "export-result")
+            assert screen.focused is folder
+        assert not (tmp_path / "cle-absente").exists()  # not created
+        # the next letters typed go into the field, not to the shortcuts (i: import)
+        folder.value = ""
+        assert await press(pilot, *"media") is screen
+        assert folder.value == "media" and field_error(screen, "export-folder") == ""
+        assert not screen.query_one("#export-form").disabled
     assert demo.get_setting("export_folder") is None
 
 
+@pytest.mark.parametrize("refusal, said", [
+    (export_screen.ExportError("/media/CLE n'existe pas : la clé USB est-elle branchée ?"),
+     "/media/CLE n'existe pas : la clé USB est-elle branchée ?"),
+    (PermissionError(13, "Permission non accordée", "/media/CLE"), "Écriture impossible dans /media/CLE"),
+])
+async def test_a_destination_the_engine_refuses_is_said_under_its_field(demo, tmp_path, monkeypatch, refusal, said):
+    """The engine's own refusals (the key pulled out after the screen's check, no right to
+    write) come back under the field, which gets the focus."""
+    out = usb_key(tmp_path)
+
+    def refused(store, folder, options, *, progress):
+        raise refusal
+
+    monkeypatch.setattr(export_screen, "export_bundle", refused)
+    app = RasedApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_export(pilot)
+        await set_fields(pilot, screen, folder=str(out))
+        await press(pilot, "ctrl+s")
+        await finish(pilot)
+        assert said in field_error(screen, "export-folder")
+        assert said in shown(screen, "export-result") and "Traceback" not in shown(screen, "export-result")
+        assert screen.focused is screen.query_one("#export-folder")
+        assert await press(pilot, "i") is screen  # typed into the field, no import dialog
+        assert screen.query_one("#export-folder", Input).value.endswith("i")
+        assert not screen.query_one("#export-form").disabled
+    assert bundles_in(out) == [] and demo.get_setting("export_folder") is None
+
+
 async def test_encrypted_export_then_import_through_the_dialog_into_an_empty_base(demo, tmp_path):
-    out = tmp_path / "out"
+    out = usb_key(tmp_path)
     app = RasedApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot)
@@ -311,7 +361,7 @@ async def test_a_tampered_bundle_is_refused_and_the_database_stays_as_it_was(dem
         return real_import(database, bundle, **options)
 
     monkeypatch.setattr(export_screen, "import_bundle", spied_import)
-    result = export_bundle(demo, tmp_path / "out", ExportOptions())
+    result = export_bundle(demo, usb_key(tmp_path), ExportOptions())
     cases_file = result.path / "dossiers.csv"
     data = bytearray(cases_file.read_bytes())
     data[-3] = ord("X") if data[-3] != ord("X") else ord("Y")
@@ -351,7 +401,7 @@ async def test_the_import_dialog_checks_the_path_first(demo, tmp_path):
 
 
 async def test_read_only_no_import_but_the_export_works(demo, db_path, tmp_path):
-    out = tmp_path / "out"
+    out = usb_key(tmp_path)
     with Store.open(db_path, read_only=True) as reader:
         app = RasedApp(reader)
         async with app.run_test(size=SIZE) as pilot:
@@ -370,7 +420,7 @@ async def test_read_only_no_import_but_the_export_works(demo, db_path, tmp_path)
 
 
 async def test_while_an_export_runs_the_screen_stays_and_escape_interrupts_it(demo, tmp_path, monkeypatch):
-    out = tmp_path / "out"
+    out = usb_key(tmp_path)
     gate = threading.Event()
     real_export = export_screen.export_bundle
 
@@ -405,7 +455,7 @@ async def test_while_an_export_runs_the_screen_stays_and_escape_interrupts_it(de
 
 
 async def test_key_4_from_other_screens_the_palette_the_help_and_80_by_24(demo, tmp_path):
-    out = tmp_path / "out"
+    out = usb_key(tmp_path)
     app = RasedApp(demo)
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(await press(pilot, "6"), DirectoryScreen)
@@ -436,3 +486,29 @@ async def test_key_4_from_other_screens_the_palette_the_help_and_80_by_24(demo, 
         result = screen.query_one("#export-result")
         assert f"Export écrit : {bundle}" in shown(screen, "export-result")
         assert result.region.y < 24 and screen.query_one("#export-run", Button).has_focus
+
+
+async def test_the_rows_of_the_import_dialog_are_aligned(demo, tmp_path):
+    sealed_file = tmp_path / "export.rased"
+    sealed_file.write_bytes(b"pas vraiment chiffre")
+    app = RasedApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_export(pilot)
+        dialog = await press(pilot, "i")
+        assert isinstance(dialog, ImportDialog)
+        assert dialog.query_one("#import-path", Input).value == ""  # nothing remembered: nothing proposed
+        dialog.query_one("#import-path", Input).value = str(sealed_file)
+        await pilot.pause()
+        assert dialog.query_one("#import-passphrase-row").display
+        lines = ["".join(segment.text for segment in strip) for strip in dialog._compositor.render_strips()]
+        labels = ("Export à importer", "Phrase de passe", "Conflits")
+        starts = {next(line.index(label) for line in lines if label in line) for label in labels}
+        assert len(starts) == 1  # the labels begin in the same column...
+        fields = ("#import-path", "#import-passphrase", "#import-prefer-newer")
+        assert len({dialog.query_one(field).region.x for field in fields}) == 1  # ...and so do the fields
+        # the errors at the top are not indented like those under the fields
+        await press(pilot, "ctrl+s")
+        assert "saisissez sa phrase de passe" in field_error(dialog, "import-passphrase")
+        lines = ["".join(segment.text for segment in strip) for strip in dialog._compositor.render_strips()]
+        summary = next(line for line in lines if "Rien n'a été importé" in line)
+        assert summary.index("Rien") == starts.pop()

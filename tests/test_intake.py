@@ -21,6 +21,7 @@ from rased_tui.domain.enums import (
     SchoolKind,
     SubjectKind,
 )
+from rased_tui.domain.filters import CaseFilter
 from rased_tui.domain.models import Case, Pupil, School
 from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.screens.help import HelpScreen
@@ -423,3 +424,60 @@ async def test_read_only_base_refuses_the_form(tmp_path):
             await pilot.pause()
             assert results == [None] and not isinstance(app.screen, IntakeScreen)
             assert any("lecture seule" in str(n.message) for n in app._notifications)
+
+
+def pseudonymised_case(tmp_path) -> tuple[Store, Case]:
+    """A case exported pseudonymised from another base and imported into a new one: its pupil
+    is known by a pseudonym, with no birth date."""
+    from rased_tui.exchange.export import ExportOptions, export_bundle
+    from rased_tui.exchange.importer import import_bundle
+
+    origin, school = new_store(tmp_path)
+    with origin:
+        origin.add_case(Case(subject_kind="eleve", pupil=Pupil(last_name="Dupré", first_name="Hélène",
+                                                               birth_date="2019-03-14"),
+                             levels=["CE1"], school_id=school.id, requester="enseignant", teacher_name="Mme Martin",
+                             date_sent="2026-10-05", description="Déchiffrage lent.", motifs=["lecture"]))
+        key = tmp_path / "cle"
+        key.mkdir()  # the destination must exist
+        bundle = export_bundle(origin, key, ExportOptions()).path
+    import_bundle(tmp_path / "ien.db", bundle)
+    store = Store.open(tmp_path / "ien.db")
+    [case] = [store.get_case(row["id"]) for row in store.case_page(CaseFilter(school_year="2026-2027"), 0, 10)]
+    return store, case
+
+
+async def test_an_imported_pseudonymous_pupil_is_kept_without_a_birth_date(tmp_path):
+    store, case = pseudonymised_case(tmp_path)
+    pupil = case.pupil
+    assert pupil.pseudonymous and pupil.birth_date is None and pupil.first_name == "Élève"
+    assert pupil.last_name.startswith("ELV-")
+    with store:
+        pupils_before = store.counts()["pupils"]
+        app = RasedApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen, results = await open_form(app, pilot, case)
+            assert screen.query_one("#last-name", Input).value == pupil.last_name
+            assert screen.query_one("#birth-date", Input).value == ""
+            assert "élève connu par son pseudonyme (identité restée à l'antenne)" in \
+                shown(screen, "pupil-status").lower()
+            # a name changed: a new identity, which needs its birth date
+            fill(screen, last_name="Dupont")
+            await pilot.pause()
+            assert shown(screen, "pupil-status") == ""
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert results == [] and error_of(screen, "birth-date") == "La date de naissance est obligatoire."
+            # the pseudonym put back: saved, the same pupil, still without a birth date
+            fill(screen, last_name=pupil.last_name, description="Progrès en lecture.")
+            await pilot.pause()
+            assert error_of(screen, "birth-date") == ""
+            assert "pseudonyme" in shown(screen, "pupil-status")
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert results and results[0].id == case.id
+            assert not isinstance(app.screen, IntakeScreen)
+        edited = store.get_case(case.id)
+        assert edited.description == "Progrès en lecture."
+        assert edited.pupil == pupil  # same id, pseudonym, no birth date
+        assert store.counts()["pupils"] == pupils_before

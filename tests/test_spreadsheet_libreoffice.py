@@ -108,6 +108,7 @@ def hard_base(store, make_school, make_member, make_pupil_case):
 def export(store, folder: Path, *, nominative: bool, csv_format: CsvFormat = CsvFormat.EXCEL) -> Path:
     options = ExportOptions(nominative=nominative, csv_format=csv_format,
                             selection=ExportSelection(include_confidential=True))
+    folder.mkdir(parents=True, exist_ok=True)
     return export_bundle(store, folder, options).path
 
 

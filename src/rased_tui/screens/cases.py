@@ -26,9 +26,13 @@ from rased_tui.store import StoreError
 PAGE_SIZE = 100
 LOAD_AHEAD = 10  # rows before the end of what is loaded when the next page is read
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the list follows the search box
+# Longest case number shown whole. A local number has 9 characters (2026-0021); one imported
+# and renumbered keeps its site (2026-0021-ROUENNOR) and must not look like the local one.
+NUMBER_WIDTH = 20
 # (label, width) of each column. What matters most comes first, so that an 80-column terminal
-# shows number, urgency, date, who and status; the rest scrolls sideways.
-COLUMNS = (("N°", 9), ("!", 1), ("Demande", 10), ("Élève / demandeur", 22), ("Statut", 16),
+# shows number, urgency, date, who and status; the rest scrolls sideways. The number's column
+# (width None) is as wide as the longest number loaded: 9 unless an imported one is longer.
+COLUMNS = (("N°", None), ("!", 1), ("Demande", 10), ("Élève / demandeur", 22), ("Statut", 16),
            ("Niveau", 7), ("École", 22), ("Motif principal", 22), ("Membres", 16), ("Dernière étape", 14))
 
 
@@ -234,9 +238,14 @@ def _cells(row) -> tuple[str, ...]:
     """The cells of one row of the table, in French."""
     main_motif = Motif(row["main_motif"]).label if row["main_motif"] else ""
     status = CaseStatus(row["status"])
-    return (row["number"], "⚠" if row["urgent"] else "", format_french_date(row["date_sent"]),
+    return (_number_cell(row["number"]), "⚠" if row["urgent"] else "", format_french_date(row["date_sent"]),
             row["subject"] or "", SHORT_STATUS.get(status, status.label), row["levels"] or "", row["school"],
             main_motif, row["members"] or "", format_french_date(row["last_entry"]))
+
+
+def _number_cell(number: str) -> str:
+    """The number whole, up to NUMBER_WIDTH characters (longer: cut, with an ellipsis)."""
+    return number if len(number) <= NUMBER_WIDTH else number[:NUMBER_WIDTH - 1] + "…"
 
 
 def summary_text(total: int, case_filter: CaseFilter, store) -> str:

@@ -48,6 +48,7 @@ from rased_tui.widgets.toggles import TickBox
 
 ALL = "toutes"
 FOLDER_SETTING = "export_folder"
+FOLDER_PLACEHOLDER = "/media/…/CLE-USB"
 EXPORT, IMPORT = "export", "import"
 FORMATS = [("Excel (tableur, séparateur « ; »)", CsvFormat.EXCEL.value),
            ("RFC 4180 pour scripts (séparateur « , »)", CsvFormat.RFC4180.value)]
@@ -73,6 +74,7 @@ class Outcome:
     result: ExportResult | ImportReport | None = None
     error: str = ""
     wrong_passphrase: bool = False
+    field: str = ""  # the field the error is about (said under it, and focused)
 
 
 @dataclass
@@ -96,6 +98,11 @@ def is_sealed_file(path: Path) -> bool:
             return looks_sealed(stream.read(64))
     except OSError:
         return False
+
+
+def missing_folder_text(folder: Path) -> str:
+    """The destination is not there (often: the USB key is not plugged in)."""
+    return f"{folder} n'existe pas : la clé USB est-elle branchée ? Choisissez un dossier existant."
 
 
 def file_error_text(error: OSError, where: Path | str) -> str:
@@ -166,7 +173,8 @@ et l'import d'un export reçu.
 - **Chiffrer** : un seul fichier `{SEALED_SUFFIX}` protégé par une phrase de passe (au moins
   10 caractères, plusieurs mots) ; sans elle, personne ne l'ouvre — ne la perdez pas.
 - L'export s'écrit dans un dossier `rased-export-…` (10 fichiers CSV et {MANIFEST}) sous le
-  **dossier de destination**, celui du dernier export étant proposé. `→` complète un chemin.
+  **dossier de destination**, qui doit exister (la clé USB branchée) : vide tant que vous ne
+  l'avez pas choisi, puis celui du dernier export est proposé. `→` complète un chemin.
 - **Importer** (`i`) : un dossier `rased-export-…` ou un fichier `{SEALED_SUFFIX}`. Tout est
   vérifié avant d'écrire (un fichier modifié est refusé) ; un dossier modifié des deux côtés
   est un conflit : la version d'ici est gardée, sauf si vous choisissez la plus récente.
@@ -223,10 +231,11 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
         store = self.app.store
         try:
             years = store.school_years()
-            folder = store.get_setting(FOLDER_SETTING) or str(Path.home())
+            # nothing remembered: empty, nothing is written where the user did not choose
+            folder = store.get_setting(FOLDER_SETTING) or ""
         except StoreError as error:
             self.notify(str(error), title="Lecture impossible", severity="error")
-            years, folder = [], str(Path.home())
+            years, folder = [], ""
         yield field_row("Année scolaire", Select([("Toutes les années", ALL)] + [(year, year) for year in years],
                                                  value=ALL, allow_blank=False, compact=True, id="export-year"))
         yield field_row("Période", Select([("Toute l'année", ALL)], value=ALL, allow_blank=False, compact=True,
@@ -245,7 +254,7 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
                                               placeholder="la même phrase, encore"))
         yield field_row("Dossier de destination", Input(folder, compact=True, id="export-folder",
                                                         suggester=PathSuggester(bundles=False),
-                                                        placeholder="la clé USB, par exemple"))
+                                                        placeholder=FOLDER_PLACEHOLDER))
 
     def on_mount(self) -> None:
         for label in self.query(".field .error"):
@@ -343,8 +352,13 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
                     problems.append(("export-passphrase-again",
                                      "Les deux phrases de passe diffèrent : retapez-la à l'identique."))
         typed = self.value("export-folder").strip()
+        folder = Path(typed).expanduser()
         if not typed:
             problems.append(("export-folder", "Indiquez le dossier où écrire l'export (la clé USB, par exemple)."))
+        elif not folder.exists():
+            problems.append(("export-folder", missing_folder_text(folder)))
+        elif not folder.is_dir():
+            problems.append(("export-folder", f"{folder} n'est pas un dossier."))
         for widget_id, message in problems:
             self.show_error(widget_id, message)
         if problems:
@@ -353,7 +367,7 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
             return None
         options = ExportOptions(selection=self.selection(), nominative=self.value("export-nominative"),
                                 csv_format=CsvFormat(self.value("export-format")), passphrase=passphrase)
-        return Path(typed).expanduser(), options
+        return folder, options
 
     # -- exporting ------------------------------------------------------------------------
 
@@ -424,10 +438,14 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
                 return Outcome(export_bundle(store, folder, options, progress=progress))
             except Interrupted:
                 return Outcome(error="Export interrompu : rien n'a été écrit.")
-            except (ExportError, SealError, StoreError) as error:
+            except ExportError as error:  # about the destination: said under it
+                return Outcome(error=str(error), field="export-folder")
+            except (SealError, StoreError) as error:
                 return Outcome(error=f"{error} Rien n'a été exporté." if isinstance(error, StoreError) else str(error))
+            except FileNotFoundError:  # the key pulled out meanwhile
+                return Outcome(error=f"{missing_folder_text(folder)} Rien n'a été exporté.", field="export-folder")
             except OSError as error:
-                return Outcome(error=file_error_text(error, folder))
+                return Outcome(error=file_error_text(error, folder), field="export-folder")
             except Exception as error:  # never a traceback on the screen
                 return Outcome(error=f"Erreur inattendue ({type(error).__name__}) : rien n'a été exporté.")
 
@@ -436,6 +454,8 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
     def _export_done(self, outcome: Outcome) -> None:
         if outcome.error:
             self._say(outcome.error, error=True)
+            if outcome.field:
+                self.show_error(outcome.field, outcome.error)
             self.notify(outcome.error, title="Export impossible", severity="error")
             return
         result = outcome.result
@@ -482,11 +502,15 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
 
     def _ask_import(self, previous: ImportRequest | None, passphrase_error: str = "") -> None:
         try:
-            folder = self.app.store.get_setting(FOLDER_SETTING) or str(Path.home())
+            folder = self.app.store.get_setting(FOLDER_SETTING) or ""
         except StoreError:
-            folder = str(Path.home())
-        # the folder of the last export (often the USB key), to complete with → ; else the last import
-        start = str(previous.path) if previous else folder.rstrip(os.sep) + os.sep
+            folder = ""
+        # the last import, else the folder of the last export (often the USB key) to complete
+        # with → ; else nothing
+        if previous:
+            start = str(previous.path)
+        else:
+            start = folder.rstrip(os.sep) + os.sep if folder else ""
         dialog = ImportDialog(start, previous.prefer_newer if previous else False, passphrase_error)
         self.app.push_screen(dialog, self._start_import)
 
@@ -609,8 +633,12 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
             self._export_done(outcome)
         else:
             self._import_done(outcome)
-        self.query_one("#export-run", Button).focus()
-        self.query_one("#export-activity").scroll_visible()
+        if outcome.field:  # back in the field to correct (letters typed go there, not to shortcuts)
+            self.query_one(f"#{outcome.field}", Input).focus()
+            self.query_one(f"#{outcome.field}-row").scroll_visible()
+        else:
+            self.query_one("#export-run", Button).focus()
+            self.query_one("#export-activity").scroll_visible()
 
     def _status(self, text: str) -> None:
         status = self.query_one("#export-status", Static)

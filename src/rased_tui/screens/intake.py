@@ -65,6 +65,8 @@ T = TypeVar("T")
 DISCARD_QUESTION = "Abandonner la saisie ? Les modifications seront perdues."
 QUIT_QUESTION = "Quitter rased-tui ? La demande en cours de saisie sera perdue."
 READ_ONLY_MESSAGE = "Base en lecture seule : impossible de saisir ou de modifier une demande."
+PSEUDONYM_NOTE = ("Élève connu par son pseudonyme (identité restée à l'antenne) : sans date de naissance, "
+                  "laissez le nom et le prénom tels quels.")
 
 # Age on 31 December of the first calendar year of the school year, by level.
 EXPECTED_AGE = {
@@ -200,7 +202,8 @@ Chaque champ signale son erreur en dessous ; rien n'est enregistré tant qu'il r
 erreur. Le **motif principal** est le premier motif coché. Un·e élève déjà connu·e (même nom
 et même date de naissance) est repris·e avec ses demandes précédentes ; un homonyme né à une
 autre date est un autre élève. Une date de naissance inhabituelle pour le niveau (maintien,
-TPS) est signalée sans bloquer.
+TPS) est signalée sans bloquer. Un·e élève importé·e d'un export pseudonymisé est connu·e par
+son pseudonyme, sans date de naissance : laissez son nom et son prénom tels quels.
 """
 
     def __init__(self, case: Case | None = None) -> None:
@@ -375,6 +378,8 @@ TPS) est signalée sans bloquer.
         if not widget_id or self._initial is None or widget_id not in self.STATE_FIELDS:
             return
         if self._value(widget_id) == self._initial[self.STATE_FIELDS.index(widget_id) + 1]:
+            if widget_id in ("last-name", "first-name") and self._pseudonymous_pupil is not None:
+                self._pseudonym_put_back()
             return  # a widget settling on the value it was loaded with, not a person's change
         self._touched.add(widget_id)
         if widget_id in self._errors:
@@ -390,6 +395,8 @@ TPS) est signalée sans bloquer.
                 self._received_follows = False
         if widget_id in ("last-name", "first-name", "birth-date"):
             self._lookup_pupil()
+            if widget_id != "birth-date" and "birth-date" in self._errors:
+                self._validate("birth-date")
         if widget_id in ("birth-date", "level", "sent"):
             self._check_age()
         if widget_id == "sent" and "birth-date" in self._errors:
@@ -463,6 +470,11 @@ TPS) est signalée sans bloquer.
         status = self.query_one("#pupil-status", Static)
         last, first = self._value("last-name").strip(), self._value("first-name").strip()
         birth = self._parsed_date("birth-date")
+        if self._keeps_pseudonym():
+            status.update(escape(PSEUDONYM_NOTE))
+            status.display = True
+            status.set_class(False, "known")
+            return
         if not (last and first and birth):
             status.update("")
             status.display = False
@@ -490,6 +502,12 @@ TPS) est signalée sans bloquer.
         status.update("\n".join(lines))
         status.display = bool(lines)
         status.set_class(self._known_pupil is not None and self._known_pupil.id != own_id, "known")
+
+    def _pseudonym_put_back(self) -> None:
+        """A pseudonym's name typed back as it was: the note again, no birth date needed."""
+        self._lookup_pupil()
+        if "birth-date" in self._errors:
+            self._validate("birth-date")
 
     def _check_age(self) -> None:
         """Warn (without blocking) when the birth date does not fit the level."""
@@ -581,7 +599,22 @@ TPS) est signalée sans bloquer.
     def _check_date(text: str, what: str, *, required: bool = False) -> str:
         return read_past_date(text, what, required=required)[1] or ""
 
+    @property
+    def _pseudonymous_pupil(self) -> Pupil | None:
+        """The pupil of the case edited when known by a pseudonym only (imported, no birth date)."""
+        pupil = self.case.pupil if self.case else None
+        return pupil if pupil is not None and pupil.pseudonymous else None
+
+    def _keeps_pseudonym(self) -> bool:
+        """The pseudonymous pupil left as it is: same name and first name, no birth date typed."""
+        pupil = self._pseudonymous_pupil
+        return (pupil is not None and self._value("last-name").strip() == pupil.last_name
+                and self._value("first-name").strip() == pupil.first_name
+                and not self._value("birth-date").strip())
+
     def _check_birth_date(self, text: str) -> str:
+        if not text.strip() and self._keeps_pseudonym():
+            return ""  # the identity stayed with the antenna that exported the case
         if not text.strip():
             return "La date de naissance est obligatoire."
         try:
@@ -645,6 +678,8 @@ TPS) est signalée sans bloquer.
 
     def _build_pupil(self) -> Pupil:
         known, own = self._known_pupil, self.case.pupil if self.case else None
+        if own is not None and self._keeps_pseudonym():
+            return own  # the same pupil, known by its pseudonym, as stored
         typed = {"last_name": self._value("last-name"), "first_name": self._value("first-name"),
                  "birth_date": self._value("birth-date")}
         if known is not None and (own is None or known.id != own.id):
