@@ -606,3 +606,88 @@ def test_a_bad_uai_in_a_bundle_is_said_in_one_french_line(bundle_and_target, tmp
     with pytest.raises(ImportRefused) as refusal:
         import_bundle(tmp_path / "neuve.db", bundle)
     assert str(refusal.value).startswith("ecoles.csv, ligne 2 : Code UAI invalide") and "\n" not in str(refusal.value)
+
+
+# -- from the review of the merge ----------------------------------------------------------------
+
+def test_a_pseudonymised_bundle_lists_pupils_in_an_order_that_says_nothing(tmp_path):
+    path = tmp_path / "classe.db"
+    build_base(path, pupils=(("Zola", "Émile"), ("Abadie", "Léa"), ("Martin", "Tom")))
+    rows = read_rows(export(path, tmp_path / "cle"), "eleves.csv")
+    assert [row["Identifiant"] for row in rows] == sorted(row["Identifiant"] for row in rows)  # random ids
+    nominative = read_rows(export(path, tmp_path / "nom", nominative=True), "eleves.csv")
+    assert [row["Nom"] for row in nominative] == ["Abadie", "Martin", "Zola"]
+
+
+def test_names_are_found_whatever_their_unicode_form_or_script():
+    from rased_tui.exchange.pseudonyms import Scrubber
+
+    assert Scrubber(("Élodie", "Nguyễn"), ())("Vu E\u0301lodie NGUYỄN, Nguyen") == "Vu [élève] [élève], [élève]"
+    assert Scrubber(("Иван",), ())("ИВАН lit") == "[élève] lit"
+    assert Scrubber(("Léa",), (), "2013-05-31")("née le 31 05 2013, le 31 mai 13") == \
+        "née le [date de naissance], le [date de naissance]"
+
+
+def test_a_pseudonymised_bundle_never_replaces_texts_this_base_holds_with_names(base, tmp_path, monkeypatch):
+    path, ids = base
+    ien = tmp_path / "ien.db"
+    import_bundle(ien, export(path, tmp_path / "a", nominative=True))
+    monkeypatch.setenv("RASED_TUI_TODAY", "2026-11-22")
+    edit_description(path, ids["case0"], "Marie-Hélène lit mieux.")
+    import_bundle(ien, export(path, tmp_path / "b"))  # pseudonymised: "[élève] lit mieux."
+    with Store.open(ien) as store:
+        assert store.get_case(ids["case0"]).description.startswith("Marie-Hélène : ")
+
+
+def test_a_nominative_bundle_of_pseudonym_only_pupils_imports_twice_without_change(base, tmp_path):
+    path, _ = base
+    middle, last = tmp_path / "ien.db", tmp_path / "dsden.db"
+    import_bundle(middle, export(path, tmp_path / "a"))
+    bundle = export(middle, tmp_path / "b", nominative=True)
+    import_bundle(last, bundle)
+    before = dump(last)
+    assert not import_bundle(last, bundle).merge.changed_anything
+    assert dump(last) == before
+
+
+def test_two_members_of_one_bundle_with_the_same_name_stay_two(tmp_path):
+    path = tmp_path / "a.db"
+    ids = build_base(path)
+    with Store.open(path) as store:  # the same person, two postings
+        store.add_member(Member(last_name="Lefèvre", first_name="Anne", role="maitre_e", antenna="Rouen Sud",
+                                active_from="2020-09-01", active_to="2024-07-05"))
+    report = import_bundle(tmp_path / "ien.db", export(path, tmp_path / "cle")).merge
+    assert report.added["members"] == 3 and not report.recognised["members"]
+    with Store.open(tmp_path / "ien.db") as store:
+        assert store.get_member(ids["maitre_e"]).active_to is None  # each posting keeps its dates
+
+
+def test_renumbering_takes_only_the_numbers_that_collide(tmp_path):
+    ien, nord = tmp_path / "ien.db", tmp_path / "nord.db"
+    build_base(ien, school_uai=valid_uai(760500), pupils=(("Blanc", "Zoé"),))  # 2026-0001 and 2026-0002
+    build_base(nord, school_uai=valid_uai(760600), pupils=(("Petit", "Léa"), ("Roux", "Tom"), ("Gal", "Ana")))
+    report = import_bundle(ien, export(nord, tmp_path / "n")).merge
+    assert report.renumbered == [("2026-0001", "2026-0001-ROUENNORD"), ("2026-0002", "2026-0002-ROUENNORD")]
+    with Store.open(ien) as store:
+        numbers = {row[0] for row in store.connection.execute("SELECT number FROM cases")}
+    assert {"2026-0003", "2026-0004"} <= numbers  # the bundle's own numbers that were free
+
+
+def test_an_id_known_here_under_another_case_is_refused(bundle_and_target, tmp_path):
+    bundle, _, ids = bundle_and_target
+    target = tmp_path / "autre.db"
+    other = build_base(target, school_uai=valid_uai(760700), pupils=(("Martin", "Léo"),))
+    rewrite(bundle, "prises_en_charge.csv", lambda text: text.replace(ids["aid0"], other["aid0"]))
+    rewrite(bundle, "evaluations.csv", lambda text: text.replace(ids["aid0"], other["aid0"]))
+    rewrite(bundle, "chronologie.csv", lambda text: text.replace(ids["aid0"], other["aid0"]))
+    refused(target, bundle, r"prises_en_charge\.csv, ligne \d+ : cet identifiant désigne ici une fiche d'un autre dossier")
+
+
+def test_a_record_twice_in_a_file_is_refused(bundle_and_target):
+    bundle, target, _ = bundle_and_target
+    lines = (bundle / "ecoles.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    rewrite(bundle, "ecoles.csv", lambda text: "\r\n".join(lines[:2] + [lines[1]] + lines[2:]))
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["ecoles.csv"]["rows"] += 1
+    (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    refused(target, bundle, r"ecoles\.csv, ligne 3 : cette fiche figure déjà ligne 2")

@@ -165,7 +165,7 @@ async def test_the_selection_line_follows_year_period_and_open_only_and_the_mani
 
 async def test_a_nominative_export_asks_first_cancel_writes_nothing_yes_writes_it(demo, tmp_path):
     out = usb_key(tmp_path)
-    pupils = sum(1 for _ in demo.export_pupils(ExportSelection()))
+    pupils = demo.count_chosen_pupils(ExportSelection())
     app = RasedApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_export(pilot)

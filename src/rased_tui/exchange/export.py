@@ -144,7 +144,7 @@ class BundleRows:
             MEMBERS.name: self.store.export_members,
             PERIODS.name: self.store.export_periods,
             MEETINGS.name: self.store.export_meetings,
-            PUPILS.name: lambda: self.store.export_pupils(selection),
+            PUPILS.name: lambda: self.store.export_pupils(selection, by_name=self.options.nominative),
             CASES.name: lambda: self.store.export_cases(selection),
             PRIOR_ACTIONS.name: lambda: self.store.export_prior_actions(selection),
             AIDS.name: lambda: self.store.export_aids(selection),

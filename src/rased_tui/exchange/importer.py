@@ -32,6 +32,7 @@ from rased_tui.exchange.bundle_spec import (
     CASES,
     ENTRIES,
     FILES,
+    FILES_BY_NAME,
     MANIFEST,
     PRIOR_ACTIONS,
     BundleFile,
@@ -122,8 +123,9 @@ def _manifest(data: bytes) -> dict[str, Any]:
         raise ImportRefused(f"Cet export a un format de fichiers inconnu ({bundle_format}) : "
                             "mettez rased-tui à jour.")
     options = manifest.get("options")
-    if not isinstance(options, dict) or options.get("format") not in {item.value for item in CsvFormat}:
-        raise ImportRefused(f"{MANIFEST} : options absentes ou format de CSV inconnu.")
+    if not isinstance(options, dict) or options.get("format") not in {item.value for item in CsvFormat} \
+            or type(options.get("nominative")) is not bool:
+        raise ImportRefused(f"{MANIFEST} : options absentes ou invalides (format de CSV, nominatif ou non).")
     _listed_files(manifest)
     return manifest
 
@@ -134,7 +136,7 @@ def _listed_files(manifest: dict[str, Any]) -> list[str]:
         raise ImportRefused(f"{MANIFEST} ne liste pas les fichiers de l'export.")
     for bundle_file in FILES:
         entry = listed.get(bundle_file.name)
-        if not isinstance(entry, dict) or not isinstance(entry.get("rows"), int) \
+        if not isinstance(entry, dict) or type(entry.get("rows")) is not int \
                 or not re.fullmatch(r"[0-9a-f]{64}", str(entry.get("sha256", ""))):
             raise ImportRefused(f"{MANIFEST} ne décrit pas {bundle_file.name} : export incomplet ou altéré.")
     return [bundle_file.name for bundle_file in FILES]
@@ -160,6 +162,7 @@ def parse_bundle(files: dict[str, bytes]) -> ParsedBundle:
         if len(parsed) != expected:
             raise ImportRefused(f"{bundle_file.name} : {len(parsed)} lignes au lieu des {expected} annoncées.")
         if bundle_file is PRIOR_ACTIONS:
+            _refuse_duplicates(bundle_file, parsed, key=("case_id", "action"))
             for row in parsed:
                 prior_actions[row.values["case_id"]].append((row.values["action"], row.values["detail"]))
             case_ids = {case.values["id"] for case in rows[CASES.table]}
@@ -167,10 +170,20 @@ def parse_bundle(files: dict[str, bytes]) -> ParsedBundle:
             if unknown:
                 raise ImportRefused(f"{bundle_file.name}, ligne {unknown.line} : ce dossier n'est pas dans l'export.")
             continue
+        _refuse_duplicates(bundle_file, parsed)
         rows[bundle_file.table] = parsed
     for case in rows[CASES.table]:
         case.lists["prior_actions"] = prior_actions.get(case.values["id"], [])
     return ParsedBundle(manifest, rows)
+
+
+def _refuse_duplicates(bundle_file: BundleFile, rows: list[IncomingRow], key: tuple[str, ...] = ("id",)) -> None:
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        value = tuple(row.values[name] for name in key)
+        if value in seen:
+            raise ImportRefused(f"{bundle_file.name}, ligne {row.line} : cette fiche figure déjà ligne {seen[value]}.")
+        seen[value] = row.line
 
 
 def parse_csv(bundle_file: BundleFile, data: bytes, csv_format: CsvFormat) -> list[IncomingRow]:
@@ -191,7 +204,8 @@ def parse_csv(bundle_file: BundleFile, data: bytes, csv_format: CsvFormat) -> li
             parsed.append(_parse_row(bundle_file, cells, line, csv_format))
             line = reader.line_num + 1
     except csv.Error as error:
-        raise ImportRefused(f"{bundle_file.name}, ligne {reader.line_num} : CSV mal formé ({error}).") from None
+        reason = "une cellule démesurée" if "field larger" in str(error) else "guillemets ou séparateurs mal placés"
+        raise ImportRefused(f"{bundle_file.name}, ligne {reader.line_num} : CSV mal formé ({reason}).") from None
     return parsed
 
 
@@ -270,9 +284,14 @@ def merge_parsed(store: Store, parsed: ParsedBundle, *, prefer_newer: bool = Fal
         if progress:
             progress(table, tables.index(table) + 1, len(tables), rows)
 
+    from rased_tui.exchange.export import SCRUBBED_TEXTS
+
+    pseudonymised = parsed.pseudonymised
     masked = {bundle_file.table: {column.field for column in bundle_file.stored if column.identity}
-              for bundle_file in FILES} if parsed.pseudonymised else {}
-    return store.merge_bundle(parsed.rows, prefer_newer=prefer_newer, masked=masked,
+              for bundle_file in FILES} if pseudonymised else {}
+    scrubbed = {FILES_BY_NAME[name].table: set(fields) for name, fields in SCRUBBED_TEXTS.items()} \
+        if pseudonymised else {}
+    return store.merge_bundle(parsed.rows, prefer_newer=prefer_newer, masked=masked, scrubbed=scrubbed,
                               site_tag=site_tag(parsed.site), progress=table_done,
                               summary=lambda report: _audit_summary(parsed, report))
 

@@ -53,13 +53,27 @@ def _bare(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
-# Latin letters to their bare lower-case letter, one character for one ('É' -> 'e', 'ç' -> 'c'):
-# a folded text keeps the positions of the original, so a match in one is a match in the other.
-_FOLD_TABLE = {code: (_bare(chr(code))[:1] or chr(code)) for code in range(0x41, 0x250)}
+class _FoldTable(dict):
+    """Each character to its bare lower-case letter, one for one ('É' -> 'e', 'Ễ' -> 'e',
+    'И' -> 'и'), worked out the first time it is met: a folded text keeps the positions of the
+    original, so a match in one is a match in the other."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _bare(chr(code))[:1] or chr(code)
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def fold_in_place(text: str) -> str:
     return text.translate(_FOLD_TABLE)
+
+
+def _nfc(text: str) -> str:
+    """One Unicode form for names and texts: 'É' typed as E + accent (pasted from a PDF)
+    is then the same as 'É'."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def _ascii(text: str) -> str:
@@ -73,7 +87,7 @@ def _name_words(*names: str) -> list[str]:
     their parts of two letters or more, civilities (Mme, M.) left out."""
     words: list[str] = []
     for name in names:
-        for whole in name.replace(".", " ").split():
+        for whole in _nfc(name).replace(".", " ").split():
             if _bare(whole) in CIVILITIES:
                 continue
             words.append(whole)
@@ -98,9 +112,10 @@ class Scrubber:
     def __call__(self, text: str | None) -> str | None:
         if not text:
             return text
+        text = _nfc(text)
         if self._groups and any(word in _ascii(text) for word in self._ascii_words):
             text = self._replace_names(text)
-        if self._birth and (str(self._birth.year) in text or f"/{self._birth.year % 100:02d}" in text):
+        if self._birth and f"{self._birth.year % 100:02d}" in text:
             text = birth_date_pattern(self._birth).sub(BIRTH_MARK, text)
         return text
 
@@ -129,7 +144,7 @@ def birth_date_pattern(day: date) -> re.Pattern[str]:
     """A birth date as people write it: 04/05/2018, 4/5/18, 04.05.2018, 2018-05-04,
     4 mai 2018, 1er mai 2018 (any case)."""
     d, m, y = day.day, day.month, day.year
-    numeric = rf"0?{d}[/.\-]0?{m}[/.\-](?:{y}|{y % 100:02d})"
+    numeric = rf"0?{d}[/.\- ]0?{m}[/.\- ](?:{y}|{y % 100:02d})"
     iso = rf"{y}-{m:02d}-{d:02d}"
-    written = rf"{'(?:1er|0?1)' if d == 1 else f'0?{d}'}\s+{MONTHS[m - 1]}\s+{y}"
+    written = rf"{'(?:1er|0?1)' if d == 1 else f'0?{d}'}\s+{MONTHS[m - 1]}\s+(?:{y}|{y % 100:02d})"
     return re.compile(rf"(?<!\d)(?:{numeric}|{iso}|{written})(?!\d)", re.IGNORECASE)

@@ -129,7 +129,10 @@ class IdentifierList(Kind):
         return lambda value: LIST_SEPARATOR.join(value) if value else ""
 
     def from_cell(self, cell: str, csv_format: CsvFormat) -> list[str]:
-        return [Identifier().read(part.strip(), csv_format) for part in cell.split("|")] if cell else []
+        values = [Identifier().read(part.strip(), csv_format) for part in cell.split("|")] if cell else []
+        if len(set(values)) != len(values):
+            raise CellError("un même identifiant y figure deux fois")
+        return values
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,7 @@ class Integer(Kind):
 @dataclass(frozen=True)
 class Decimal(Kind):
     def write(self, value, csv_format: CsvFormat) -> str:
-        text = f"{value:g}"
+        text = repr(float(value)).removesuffix(".0")  # every digit: the value comes back the same
         return text.replace(".", ",") if csv_format is CsvFormat.EXCEL else text
 
     def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
@@ -213,7 +216,7 @@ class Decimal(Kind):
 
     def read(self, cell: str, csv_format: CsvFormat) -> float:
         text = cell.replace(",", ".") if csv_format is CsvFormat.EXCEL else cell
-        if not re.fullmatch(r"\d{1,6}(\.\d{1,6})?", text):
+        if not re.fullmatch(r"\d{1,6}(\.\d{1,17})?", text):
             raise CellError(f"« {_short(cell)} » n'est pas un nombre")
         return float(text)
 

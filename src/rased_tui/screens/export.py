@@ -400,7 +400,7 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
         store = self.app.store
         try:
             cases = store.count_chosen_cases(selection)
-            pupils = sum(1 for _ in store.export_pupils(selection)) if options.nominative else 0
+            pupils = store.count_chosen_pupils(selection) if options.nominative else 0
         except StoreError as error:
             self._say(str(error), error=True)
             return None

@@ -38,6 +38,8 @@ def translate_sqlite_error(error: sqlite3.Error) -> StoreError:
                 return StoreError(sentence)
         if "foreign key" in text:
             return StoreError("Enregistrement refusé : il renvoie à une fiche qui n'existe pas (ou plus).")
+        if "unique constraint" in text:
+            return StoreError("Enregistrement refusé : cette fiche figure déjà (deux fois la même).")
         if "check constraint" in text and "uai" in text:
             return StoreError("Code UAI invalide : sept chiffres et une lettre clé qui leur correspond.")
         return StoreError(f"Enregistrement refusé : donnée incohérente ({_first_line(str(error))}).")

@@ -75,6 +75,11 @@ class ExportQueries:
         chosen, parameters = self.chosen_cases_sql(selection)
         return self._one(f"SELECT count(*) FROM ({chosen})", parameters)[0]
 
+    def count_chosen_pupils(self, selection: ExportSelection) -> int:
+        """How many pupils the chosen cases are about (each once): what a nominative export names."""
+        chosen, parameters = self.chosen_cases_sql(selection)
+        return self._one(f"SELECT count(DISTINCT pupil_id) FROM cases WHERE id IN ({chosen})", parameters)[0]
+
     def export_schools(self) -> Iterator[dict[str, Any]]:
         return self._stream("SELECT * FROM schools ORDER BY uai")
 
@@ -87,10 +92,13 @@ class ExportQueries:
     def export_meetings(self) -> Iterator[dict[str, Any]]:
         return self._stream("SELECT * FROM meetings ORDER BY date, id")
 
-    def export_pupils(self, selection: ExportSelection) -> Iterator[dict[str, Any]]:
+    def export_pupils(self, selection: ExportSelection, *, by_name: bool) -> Iterator[dict[str, Any]]:
+        """The pupils of the chosen cases, by name, or (a pseudonymised export: an order by
+        name would tell who is who) by their random id."""
         chosen, parameters = self.chosen_cases_sql(selection)
+        order = "last_name, first_name, id" if by_name else "id"
         return self._stream(f"SELECT * FROM pupils WHERE id IN (SELECT pupil_id FROM cases WHERE id IN ({chosen}))"
-                            " ORDER BY last_name, first_name, id", parameters)
+                            f" ORDER BY {order}", parameters)
 
     def export_cases(self, selection: ExportSelection) -> Iterator[dict[str, Any]]:
         """Each case with its lists and what the reader of the spreadsheet wants beside it."""

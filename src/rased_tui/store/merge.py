@@ -102,12 +102,15 @@ class MergeQueries:
     """`merge_bundle`: the import's writes."""
 
     def merge_bundle(self, incoming: dict[str, list[IncomingRow]], *, prefer_newer: bool, masked: dict[str, set[str]],
-                     site_tag: str, summary: Callable[[MergeReport], str],
+                     scrubbed: dict[str, set[str]], site_tag: str, summary: Callable[[MergeReport], str],
                      progress: Callable[[str, int], None] | None = None) -> MergeReport:
-        """Merge the bundle's rows (by table, parents first) in one transaction. `masked`: the
-        columns of each table a pseudonymised bundle leaves empty (never compared nor taken)."""
+        """Merge the bundle's rows (by table, parents first) in one transaction. For a
+        pseudonymised bundle, `masked`: the columns of each table it leaves empty (never
+        compared nor taken); `scrubbed`: its texts with names replaced, not taken over a case
+        whose identity this base knows."""
         merger = _Merger(self._connection, prefer_newer=prefer_newer, masked=masked, site_tag=site_tag,
                          audit=self._audit)
+        merger.scrubbed = scrubbed
         with self.large_cache(), self.transaction():
             self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
             for table, rows in incoming.items():
@@ -129,12 +132,15 @@ class _Merger:
         self.prefer_newer = prefer_newer
         self.masked = masked
         self.pseudonymised = bool(masked)
+        self.scrubbed: dict[str, set[str]] = {}
         self.audit = audit
         self.site_tag = site_tag
         self.report = MergeReport()
         self.same_as: dict[str, str] = {}  # bundle id -> id here, for recognised records
         self.touched_cases: set[str] = set()
         self._taken: list[tuple[str, str, str]] = []  # (table, id, version) written to merged_versions
+        self._inserted: set[str] = set()  # ids this import added: never "recognised" as a twin
+        self._bundle_sequences: dict[str, int] = {}
         self._versions: dict[tuple[str, str], str] = {
             (table, row_id): version for table, row_id, version in
             connection.execute("SELECT table_name, row_id, version FROM merged_versions")}
@@ -144,6 +150,10 @@ class _Merger:
     def merge_table(self, table: str, rows: list[IncomingRow]) -> None:
         rule = RULES[table]
         known = {row_id for (row_id,) in self.db.execute(f"SELECT id FROM {table}")}
+        if table == "cases":  # a renumbered case goes past every sequence of the bundle too
+            for row in rows:
+                year, sequence = row.values["school_year"], row.values["sequence"]
+                self._bundle_sequences[year] = max(self._bundle_sequences.get(year, 0), sequence or 0)
         for row in rows:
             self._follow_references(table, row)
             try:
@@ -161,8 +171,10 @@ class _Merger:
                 return
             self._insert(rule, row)
             known.add(row_id)
+            self._inserted.add(row_id)
             return
         local = dict(self.db.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone())
+        self._check_same_parent(table, row, local)
         if table == "pupils" and (self.pseudonymised or local["birth_date"] is None):
             self._merge_pupil_identity(row, local)
             return
@@ -197,14 +209,38 @@ class _Merger:
     def _merge_pupil_identity(self, row: IncomingRow, local: dict[str, Any]) -> None:
         """A bundle without names never overwrites a pupil; a nominative one gives its
         identity to a pupil known here by a pseudonym only."""
-        if self.pseudonymised or not row.values.get("last_name"):
-            self.report.unchanged["pupils"] += 1
+        incoming = row.values
+        same = (local["last_name"], local["first_name"], local["birth_date"]) == \
+            (incoming.get("last_name"), incoming.get("first_name"), incoming.get("birth_date"))
+        if self.pseudonymised or not incoming.get("birth_date") or same:
+            self.report.unchanged["pupils"] += 1  # no identity to give, or the same one
             return
         self._update(RULES["pupils"], row, ["last_name", "first_name", "birth_date", "updated_at"])
         self.report.updated["pupils"] += 1
 
+    def _case_has_identity_here(self, table: str, values: dict[str, Any]) -> bool:
+        """Whether this base knows who the record's case is about (a pupil with a birth date,
+        or a teacher's name): then a pseudonymised bundle's texts are poorer than ours."""
+        if table == "aid_evaluations":
+            owner = self.db.execute("SELECT case_id FROM aids WHERE id = ?", (values["aid_id"],)).fetchone()
+            case_id = owner[0] if owner else None
+        else:
+            case_id = values["id"] if table == "cases" else values.get("case_id")
+        return bool(case_id) and self.db.execute(
+            "SELECT 1 FROM cases c LEFT JOIN pupils p ON p.id = c.pupil_id"
+            " WHERE c.id = ? AND (p.birth_date IS NOT NULL OR c.teacher_name <> '')", (case_id,)).fetchone() is not None
+
+    def _check_same_parent(self, table: str, row: IncomingRow, local: dict[str, Any]) -> None:
+        """A record known here under the same id belongs to the same case (or aid) on both sides."""
+        for column in ("case_id", "aid_id") if table != "timeline_entries" else ("case_id",):
+            if column in local and column in row.values and local[column] != row.values[column]:
+                raise MergeRowError(f"{row.file}, ligne {row.line} : cet identifiant désigne ici une fiche d'un autre "
+                                    "dossier : ce n'est pas le même enregistrement. Rien n'a été importé.")
+
     def _compared_columns(self, rule: TableRule, row: IncomingRow) -> list[str]:
         masked = self.masked.get(rule.table, set())
+        if self.scrubbed.get(rule.table) and self._case_has_identity_here(rule.table, row.values):
+            masked = masked | self.scrubbed[rule.table]  # never replace texts with their "[élève]" copy
         return [column for column in row.values
                 if column != "id" and column not in rule.fixed and column not in masked]
 
@@ -215,10 +251,10 @@ class _Merger:
         if table == "schools":
             found = self.db.execute("SELECT id FROM schools WHERE uai = ?", (values["uai"],)).fetchone()
         elif table == "members":
-            found = next((member_id for member_id, last, first in self.db.execute(
+            return next((member_id for member_id, last, first in self.db.execute(
                 "SELECT id, last_name, first_name FROM members WHERE role = ?", (values["role"],))
-                if (fold(last), fold(first)) == (fold(values["last_name"]), fold(values["first_name"]))), None)
-            return found
+                if member_id not in self._inserted
+                and (fold(last), fold(first)) == (fold(values["last_name"]), fold(values["first_name"]))), None)
         elif table == "periods":
             found = self.db.execute("SELECT id FROM periods WHERE school_year = ? AND number = ?",
                                     (values["school_year"], values["number"])).fetchone()
@@ -228,7 +264,7 @@ class _Merger:
                 (values["school_year"], values["period_number"])).fetchone()
         else:
             return None
-        return found[0] if found else None
+        return found[0] if found and found[0] not in self._inserted else None
 
     def _follow_references(self, table: str, row: IncomingRow) -> None:
         """Point the row's references at the records recognised here."""
@@ -239,12 +275,18 @@ class _Merger:
             if values.get(column) in self.same_as:
                 values[column] = self.same_as[values[column]]
         if "member_ids" in row.lists:
-            row.lists["member_ids"] = [self.same_as.get(member_id, member_id) for member_id in row.lists["member_ids"]]
+            row.lists["member_ids"] = list(dict.fromkeys(self.same_as.get(member_id, member_id)
+                                                         for member_id in row.lists["member_ids"]))
 
     # -- writing ---------------------------------------------------------------------------
 
     def _insert(self, rule: TableRule, row: IncomingRow) -> None:
         values = dict(row.values)
+        if rule.table == "timeline_entries" and values.get("aid_id"):
+            owner = self.db.execute("SELECT case_id FROM aids WHERE id = ?", (values["aid_id"],)).fetchone()
+            if owner is not None and owner[0] != values["case_id"]:
+                raise MergeRowError(f"{row.file}, ligne {row.line} : cette étape renvoie à l'aide d'un autre dossier. "
+                                    "Rien n'a été importé.")
         if rule.table == "pupils":
             values = self._pupil_values(values)
         elif rule.table == "cases":
@@ -306,8 +348,8 @@ class _Merger:
             number = f"{original}-{self.site_tag}{attempt}"
         (sequence,) = self.db.execute(
             "SELECT max(coalesce((SELECT last_sequence FROM case_counters WHERE school_year = :year), 0),"
-            " coalesce((SELECT max(sequence) FROM cases WHERE school_year = :year), 0)) + 1",
-            {"year": values["school_year"]}).fetchone()
+            " coalesce((SELECT max(sequence) FROM cases WHERE school_year = :year), 0), :bundle) + 1",
+            {"year": values["school_year"], "bundle": self._bundle_sequences.get(values["school_year"], 0)}).fetchone()
         self.report.renumbered.append((original, number))
         return {**values, "number": number, "sequence": sequence}
 
