@@ -67,30 +67,26 @@ def restore(text: str) -> str:
 class Kind:
     """How one column's values are written and read. Empty cells are None (text: '')."""
 
+    def writer(self, csv_format: CsvFormat) -> Callable[[Any], str] | None:
+        """How a value becomes a cell in one format, as one quick function (an export calls it
+        for millions of cells), or None where csv.writer takes the value as it is (an int, a
+        text; None as an empty cell)."""
+        return None
+
     def to_cell(self, value, csv_format: CsvFormat) -> str:
-        return "" if value is None else self.write(value, csv_format)
+        write = self.writer(csv_format)
+        return write(value) if write else ("" if value is None else str(value))
 
     def from_cell(self, cell: str, csv_format: CsvFormat):
         return None if cell == "" else self.read(cell, csv_format)
 
-    def write(self, value, csv_format: CsvFormat) -> str:
-        return str(value)
-
     def read(self, cell: str, csv_format: CsvFormat):
         return cell
-
-    def writer(self, csv_format: CsvFormat) -> Callable[[Any], str] | None:
-        """`to_cell` for one format, as one quick function (an export calls it for millions of
-        cells), or None where csv.writer writes the value as it is (None as an empty cell)."""
-        return None
 
 
 @dataclass(frozen=True)
 class Text(Kind):
     max_length: int = MAX_TEXT_LENGTH
-
-    def to_cell(self, value, csv_format: CsvFormat) -> str:
-        return neutralise(value or "")
 
     def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
         inert = (*FORMULA_STARTS, NEUTRALISER)
@@ -122,9 +118,6 @@ class Identifier(Kind):
 
 @dataclass(frozen=True)
 class IdentifierList(Kind):
-    def write(self, value, csv_format: CsvFormat) -> str:
-        return LIST_SEPARATOR.join(value)
-
     def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
         return lambda value: LIST_SEPARATOR.join(value) if value else ""
 
@@ -139,13 +132,9 @@ class IdentifierList(Kind):
 class Day(Kind):
     """A date: JJ/MM/AAAA (excel) or AAAA-MM-JJ (rfc4180); ISO strings in the database."""
 
-    def write(self, value, csv_format: CsvFormat) -> str:
-        day = value if isinstance(value, date) else date.fromisoformat(value)
-        return day.strftime("%d/%m/%Y") if csv_format is CsvFormat.EXCEL else day.isoformat()
-
-    def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
+    def writer(self, csv_format: CsvFormat) -> Callable[[Any], str] | None:
         if csv_format is CsvFormat.RFC4180:
-            return None
+            return None  # the database's ISO text as it is
 
         def write(value) -> str:  # the database's ISO 'AAAA-MM-JJ', cut and put back in order
             if value is None:
@@ -185,9 +174,6 @@ class Timestamp(Kind):
 
 @dataclass(frozen=True)
 class YesNo(Kind):
-    def write(self, value, csv_format: CsvFormat) -> str:
-        return "oui" if value else "non"
-
     def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
         return lambda value: "" if value is None else ("oui" if value else "non")
 
@@ -207,12 +193,13 @@ class Integer(Kind):
 
 @dataclass(frozen=True)
 class Decimal(Kind):
-    def write(self, value, csv_format: CsvFormat) -> str:
-        text = repr(float(value)).removesuffix(".0")  # every digit: the value comes back the same
-        return text.replace(".", ",") if csv_format is CsvFormat.EXCEL else text
-
     def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
-        return lambda value: "" if value is None else self.write(value, csv_format)
+        point = "," if csv_format is CsvFormat.EXCEL else "."
+
+        def write(value) -> str:  # every digit (repr): the value comes back the same
+            return "" if value is None else repr(float(value)).removesuffix(".0").replace(".", point)
+
+        return write
 
     def read(self, cell: str, csv_format: CsvFormat) -> float:
         text = cell.replace(",", ".") if csv_format is CsvFormat.EXCEL else cell
@@ -236,16 +223,6 @@ class Label(Kind):
 
     enums: tuple[type[LabelledEnum], ...]
     by_code: bool = False
-
-    def write(self, value, csv_format: CsvFormat) -> str:
-        if self.by_code:
-            return str(value)
-        for enum in self.enums:
-            try:
-                return enum(value).label
-            except ValueError:
-                continue
-        raise ValueError(f"{value!r} n'appartient à aucune de {self.enums}")
 
     def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
         cells = self.cells()
@@ -272,9 +249,6 @@ class LabelList(Kind):
     """Several values of one enumeration in one cell, in order, separated by « | »."""
 
     label: Label
-
-    def write(self, value, csv_format: CsvFormat) -> str:
-        return LIST_SEPARATOR.join(self.label.write(item, csv_format) for item in value)
 
     def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
         cells = self.label.cells()
