@@ -78,7 +78,7 @@ class TableRule:
     versioned: bool = True
     # columns an existing record keeps whatever the bundle says
     fixed: tuple[str, ...] = ()
-    # the lists kept in child tables: name -> (table, key column, value columns)
+    # the lists of a record kept in child tables (see LIST_TABLES)
     lists: tuple[str, ...] = ()
 
 
@@ -108,9 +108,8 @@ class MergeQueries:
         pseudonymised bundle, `masked`: the columns of each table it leaves empty (never
         compared nor taken); `scrubbed`: its texts with names replaced, not taken over a case
         whose identity this base knows."""
-        merger = _Merger(self._connection, prefer_newer=prefer_newer, masked=masked, site_tag=site_tag,
-                         audit=self._audit)
-        merger.scrubbed = scrubbed
+        merger = _Merger(self._connection, prefer_newer=prefer_newer, masked=masked, scrubbed=scrubbed,
+                         site_tag=site_tag, audit=self._audit)
         with self.large_cache(), self.transaction():
             self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
             for table, rows in incoming.items():
@@ -127,12 +126,12 @@ class MergeQueries:
 
 class _Merger:
     def __init__(self, connection: sqlite3.Connection, *, prefer_newer: bool, masked: dict[str, set[str]],
-                 site_tag: str, audit: Callable[..., None]) -> None:
+                 scrubbed: dict[str, set[str]], site_tag: str, audit: Callable[..., None]) -> None:
         self.db = connection
         self.prefer_newer = prefer_newer
         self.masked = masked
         self.pseudonymised = bool(masked)
-        self.scrubbed: dict[str, set[str]] = {}
+        self.scrubbed = scrubbed
         self.audit = audit
         self.site_tag = site_tag
         self.report = MergeReport()
