@@ -255,7 +255,8 @@ def run_demo(arguments: argparse.Namespace) -> int:
     with Store.open(path) as store:
         if store.counts()["cases"]:
             raise CommandError(f"{path} contient déjà des dossiers : la démonstration s'écrit dans une base neuve.")
-        summary = generate_demo(store, cases=arguments.cases, seed=arguments.seed, progress=_progress_printer())
+        summary = generate_demo(store, cases=arguments.cases, seed=arguments.seed, progress=_progress_printer(
+            lambda done, total: f"Génération des dossiers : {done}/{total}"))
     _end_progress()
     print(f"Base de démonstration : {path}")
     print(", ".join([count(summary.cases, "dossier"), count(summary.pupils, "élève"), count(summary.schools, "école"),
@@ -264,13 +265,14 @@ def run_demo(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_printer() -> Callable[[int, int], None] | None:
-    """Progress on stderr, only when it is a terminal (scripts and logs stay clean)."""
+def _progress_printer(line: Callable[..., str]) -> Callable[..., None] | None:
+    """Progress on stderr, one line rewritten in place (`line` words it from the progress
+    values), only when it is a terminal: scripts and logs stay clean."""
     if not sys.stderr.isatty():
         return None
 
-    def show(done: int, total: int) -> None:
-        print(f"\rGénération des dossiers : {done}/{total}", end="", file=sys.stderr, flush=True)
+    def show(*progress) -> None:
+        print(f"\r{line(*progress)}\033[K", end="", file=sys.stderr, flush=True)
 
     return show
 
@@ -353,16 +355,10 @@ def run_export(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _file_progress_printer(what: str):
-    """Progress of an export or an import on stderr, only when it is a terminal."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(name: str, done: int, total: int, rows: int) -> None:
-        print(f"\r{what} : fichier {min(done + 1, total)}/{total} ({name}, {rows} lignes)\033[K",
-              end="", file=sys.stderr, flush=True)
-
-    return show
+def _file_progress_printer(what: str) -> Callable[..., None] | None:
+    """Progress of an export or an import, file by file."""
+    return _progress_printer(lambda name, done, total, rows:
+                             f"{what} : fichier {min(done + 1, total)}/{total} ({name}, {rows} lignes)")
 
 
 def run_import(arguments: argparse.Namespace) -> int:

@@ -52,7 +52,7 @@ from rased_tui.exchange.bundle_spec import (
 from rased_tui.exchange.spreadsheet import CsvFormat, Text
 from rased_tui.store.exports import ExportSelection
 from rased_tui.store.migrations import SCHEMA_VERSION
-from rased_tui.store.opening import restrict_to_owner
+from rased_tui.store.opening import create_private_file, restrict_to_owner
 
 PARTIAL_SUFFIX = ".partiel"
 CYCLE_OF_LEVEL = {level.value: level.cycle for level in ClassLevel}
@@ -347,9 +347,8 @@ class _PrivateFile:
         self.path = path
 
     def __enter__(self) -> BinaryIO:
-        descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o600)
-        self.stream = os.fdopen(descriptor, "wb", buffering=1 << 20)
-        restrict_to_owner(self.path)
+        create_private_file(self.path)
+        self.stream = open(self.path, "wb", buffering=1 << 20)
         return self.stream
 
     def __exit__(self, kind, error, trace) -> None:

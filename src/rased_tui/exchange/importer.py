@@ -41,6 +41,7 @@ from rased_tui.exchange.spreadsheet import CellError, CsvFormat
 from rased_tui.store import Store, StoreError
 from rased_tui.store.merge import LABELS, IncomingRow, MergeReport
 from rased_tui.store.migrations import SCHEMA_VERSION
+from rased_tui.store.opening import remove_database_files
 
 MAX_MANIFEST_BYTES = 1 << 20
 # Fields of a row that go to a child table with the record they belong to.
@@ -260,18 +261,14 @@ def import_bundle(database: Path, bundle: Path, *, prefer_newer: bool = False,
             report = merge_parsed(store, parsed, prefer_newer=prefer_newer, progress=progress)
     except StoreError as error:
         if created:
-            _remove_database(database)
+            remove_database_files(database)
         raise ImportRefused(f"{error} Rien n'a été importé.") from None
     return ImportReport(Path(bundle), database, parsed.manifest, report)
 
 
 def _read_with_french_errors(bundle: Path, passphrase: Callable[[], str]) -> dict[str, bytes]:
-    from rased_tui.exchange.sealed import SealError
-
     try:
-        return read_bundle(bundle, passphrase)
-    except SealError as error:
-        raise ImportRefused(str(error)) from None
+        return read_bundle(bundle, passphrase)  # a wrong passphrase is already an ImportRefused
     except OSError as error:
         raise ImportRefused(f"Lecture impossible de {error.filename or bundle} : {error.strerror or error}.") from None
 
@@ -304,11 +301,6 @@ def site_tag(site: str) -> str:
     without the words every site shares ('rased-de-maromme' -> 'MAROMME')."""
     words = [word for word in re.split(r"[^a-z0-9]+", site.lower()) if word and word not in SITE_STOP_WORDS]
     return "".join(words).upper()[:10] or "IMPORT"
-
-
-def _remove_database(database: Path) -> None:
-    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        leftover.unlink(missing_ok=True)
 
 
 def _audit_summary(parsed: ParsedBundle, report: MergeReport) -> str:

@@ -21,6 +21,8 @@ import secrets
 import unicodedata
 from datetime import date
 
+from rased_tui.domain.models import fold
+
 SECRET_SETTING = "pseudonym_secret"
 PSEUDONYM_PREFIX = "ELV-"
 PUPIL_MARK = "[élève]"
@@ -48,18 +50,13 @@ def age_in_years(birth: str | None, on: str) -> int | None:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def _bare(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-
-
 class _FoldTable(dict):
     """Each character to its bare lower-case letter, one for one ('É' -> 'e', 'Ễ' -> 'e',
     'И' -> 'и'), worked out the first time it is met: a folded text keeps the positions of the
     original, so a match in one is a match in the other."""
 
     def __missing__(self, code: int) -> str:
-        folded = self[code] = _bare(chr(code))[:1] or chr(code)
+        folded = self[code] = fold(chr(code))[:1] or chr(code)
         return folded
 
 
@@ -88,7 +85,7 @@ def _name_words(*names: str) -> list[str]:
     words: list[str] = []
     for name in names:
         for whole in _nfc(name).replace(".", " ").split():
-            if _bare(whole) in CIVILITIES:
+            if fold(whole) in CIVILITIES:
                 continue
             words.append(whole)
             words.extend(part for part in re.split(r"[-'’]", whole) if len(part) >= 2)

@@ -25,6 +25,7 @@ from rased_tui.domain.models import MAX_NAME_LENGTH, MAX_TEXT_LENGTH
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NEUTRALISER = "'"
+INERT_STARTS = (*FORMULA_STARTS, NEUTRALISER)  # what gets the apostrophe
 LIST_SEPARATOR = " | "
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
@@ -53,9 +54,7 @@ class CellError(ValueError):
 
 def neutralise(text: str) -> str:
     """Make a text inert in a spreadsheet while keeping it readable."""
-    if text and (text[0] in FORMULA_STARTS or text[0] == NEUTRALISER):
-        return NEUTRALISER + text
-    return text
+    return NEUTRALISER + text if text and text[0] in INERT_STARTS else text
 
 
 def restore(text: str) -> str:
@@ -73,10 +72,6 @@ class Kind:
         text; None as an empty cell)."""
         return None
 
-    def to_cell(self, value, csv_format: CsvFormat) -> str:
-        write = self.writer(csv_format)
-        return write(value) if write else ("" if value is None else str(value))
-
     def from_cell(self, cell: str, csv_format: CsvFormat):
         return None if cell == "" else self.read(cell, csv_format)
 
@@ -89,12 +84,7 @@ class Text(Kind):
     max_length: int = MAX_TEXT_LENGTH
 
     def writer(self, csv_format: CsvFormat) -> Callable[[Any], str]:
-        inert = (*FORMULA_STARTS, NEUTRALISER)
-
-        def write(value) -> str:
-            return (NEUTRALISER + value if value[0] in inert else value) if value else ""
-
-        return write
+        return lambda value: neutralise(value) if value else ""
 
     def from_cell(self, cell: str, csv_format: CsvFormat) -> str:
         text = restore(cell)

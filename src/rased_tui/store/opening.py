@@ -215,9 +215,14 @@ def create_database(path: Path) -> None:
             connection.close()
         os.replace(scratch, path)
     except BaseException:
-        for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
-            leftover.unlink(missing_ok=True)
+        remove_database_files(scratch)
         raise
+
+
+def remove_database_files(path: Path) -> None:
+    """A database file and its journal files (-wal, -shm), where they exist."""
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
 
 
 def copy_aside(connection: sqlite3.Connection, path: Path, version: int) -> Path:
