@@ -50,11 +50,15 @@ SHOTS: list[tuple[str, str | None, list[str]]] = [
     ("etape-evaluation", RUNNING_AID, ["v"]),
     ("etape-cloture", RUNNING_AID, ["c"]),
     ("prises-en-charge", None, ["2"]),
+    ("tableau-de-bord", None, ["3", "p", "p"]),
     ("liste-attente", None, ["5"]),
     ("annuaire", None, ["6"]),
     ("annuaire-ecoles", None, ["6", "tab"]),
     ("annuaire-membre", None, ["6", "e"]),
     ("annuaire-passation", None, ["6", "down", "down", "p"]),
+    ("reunions", None, ["7"]),
+    ("parametres", None, ["8"]),
+    ("parametres-modifier", None, ["8", "e"]),
     ("export", None, ["4", "enter", "down", "enter", "tab", "tab", "tab", "tab", "tab", "tab", "space"]),
 ]
 

@@ -226,8 +226,9 @@ async def test_palette_speaks_french_and_offers_no_screenshot(tmp_path):
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             titles = [command.title for command in app.get_system_commands(app.screen)]
-            assert titles == ["Dossiers", "Prises en charge", "Export / import", "Liste d'attente", "Annuaire du pôle", "Nouvelle demande", "Modifier la demande", "Rechercher", "Filtres",
-                              "Aide", "Thème", "Quitter"]
+            assert titles == ["Dossiers", "Prises en charge", "Tableau de bord", "Export / import", "Liste d'attente",
+                              "Annuaire du pôle", "Réunions du pôle", "Paramètres", "Nouvelle demande",
+                              "Modifier la demande", "Rechercher", "Filtres", "Aide", "Thème", "Quitter"]
             await pilot.press("ctrl+p")
             await pilot.pause()
             assert app.screen.query_one("Input").placeholder == "Chercher une commande…"
@@ -354,7 +355,8 @@ async def test_e_on_an_open_case_edits_its_request(demo_store):
     app = RasedApp(demo_store)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        number = table_numbers(app)[0]
+        number = next(number for number in table_numbers(app) if demo_store.get_case_by_number(number).pupil)
+        app.screen.query_one(DataTable).move_cursor(row=table_numbers(app).index(number))
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("home", "e")  # the first line of the timeline is the request

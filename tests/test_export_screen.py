@@ -142,8 +142,8 @@ async def test_the_selection_line_follows_year_period_and_open_only_and_the_mani
         period = screen.query_one("#export-period", Select)
         assert not period.disabled
         labels = [str(label) for label, _ in period._options]
-        assert labels[:3] == ["Toute l'année", "Période 1 (du 01/09/2026 au 17/10/2026)",
-                              "Période 2 (du 03/11/2026 au 19/12/2026)"] and len(labels) == 6
+        assert labels[:3] == ["Toute l'année", "Période 1 (du 01/09/2026 au 16/10/2026)",
+                              "Période 2 (du 02/11/2026 au 18/12/2026)"] and len(labels) == 6  # official, zone B
         selection = ExportSelection(school_year=year)
         assert shown(screen, "export-summary").startswith(f"{demo.count_chosen_cases(selection)} dossier")
         await set_fields(pilot, screen, period="1", open_only=True, format="rfc4180", folder=str(out))

@@ -923,20 +923,24 @@ def test_a_database_in_a_folder_with_accents_and_spaces(tmp_path, make_school):
         assert len(store.list_schools()) == 1
 
 
-def test_read_only_from_a_write_protected_folder(saved_db, make_school, monkeypatch):
-    """The IEN's copy on a locked USB key: SQLite cannot create its -shm file there."""
+def test_read_only_leaves_no_journal_files_unless_a_writer_has_one(saved_db):
+    """The IEN's copy on a USB key, locked or not: SQLite reads it without its -wal and -shm
+    files; while a writer has the base open (its journal exists), SQLite must read that too."""
     from rased_tui.store import opening
 
-    real_access = os.access
-    folder = os.fspath(saved_db.parent)
-    monkeypatch.setattr(opening.os, "access", lambda path, mode, *a, **k:
-                        False if os.fspath(path) == folder and mode & os.W_OK else real_access(path, mode, *a, **k))
     assert "immutable=1" in opening.read_only_uri(saved_db)
-    Path(f"{saved_db}-wal").write_bytes(b"")  # a journal may hold data: then never immutable
-    assert "immutable=1" not in opening.read_only_uri(saved_db)
-    Path(f"{saved_db}-wal").unlink()
     with Store.open(saved_db, read_only=True) as store:
         assert store.check().ok
+    assert sorted(os.listdir(saved_db.parent)) == [saved_db.name]
+    Path(f"{saved_db}-wal").write_bytes(b"")  # a journal may hold data: then never immutable
+    assert "immutable=1" not in opening.read_only_uri(saved_db)
+
+
+def test_read_only_sees_what_a_writer_saves_meanwhile(saved_db, make_school):
+    with Store.open(saved_db) as writer, Store.open(saved_db, read_only=True) as reader:
+        before = len(reader.list_schools())
+        writer.add_school(make_school())
+        assert len(reader.list_schools()) == before + 1
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")

@@ -19,8 +19,11 @@ from rased_tui.screens.help import HelpScreen
 from rased_tui.screens.case import STEP_KEYS, CaseScreen
 from rased_tui.screens.cases import CasesScreen
 from rased_tui.screens.caseloads import CaseloadsScreen
+from rased_tui.screens.dashboard import DashboardScreen
 from rased_tui.screens.directory import DirectoryScreen
 from rased_tui.screens.export import ExportScreen
+from rased_tui.screens.meetings import MeetingsScreen
+from rased_tui.screens.settings import SettingsScreen
 from rased_tui.screens.waiting import WaitingListScreen
 from rased_tui.store import Store
 
@@ -38,21 +41,27 @@ class RasedApp(App[None]):
         Binding("question_mark", "help", "Aide", show=False, id="help_alt"),
         Binding("1", "cases", "Dossiers", show=False, id="cases"),
         Binding("2", "caseloads", "Prises en charge", show=False, id="caseloads"),
+        Binding("3", "dashboard", "Tableau de bord", show=False, id="dashboard"),
         Binding("4", "export", "Export / import", show=False, id="export"),
         Binding("5", "waiting_list", "Liste d'attente", show=False, id="waiting_list"),
         Binding("6", "directory", "Annuaire", show=False, id="directory"),
+        Binding("7", "meetings", "Réunions du pôle", show=False, id="meetings"),
+        Binding("8", "settings", "Paramètres", show=False, id="settings"),
         Binding("ctrl+p", "command_palette", "Commandes", show=False, priority=True,
                 tooltip="Ouvrir la palette de commandes", id="command_palette"),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, source: str | None = None) -> None:
+        """`source` names what is open under the title, when it is not the store's file (an
+        export reviewed in memory)."""
         super().__init__()
         self.store = store
+        self.source = source or str(store.path)
 
     def on_mount(self) -> None:
         mode = " — lecture seule" if self.store.read_only else ""
         self.title = f"rased-tui {__version__}{mode}"
-        self.sub_title = str(self.store.path)
+        self.sub_title = self.source
         self.push_screen(CasesScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -61,12 +70,18 @@ class RasedApp(App[None]):
         yield SystemCommand("Dossiers", "La liste des dossiers (1)", self.action_cases)
         yield SystemCommand("Prises en charge", "Les aides en cours de chaque membre du RASED (2)",
                             self.action_caseloads)
+        yield SystemCommand("Tableau de bord", "Les chiffres de l'année ou d'une période : demandes, aides, "
+                            "clôtures, délais (3)", self.action_dashboard)
         yield SystemCommand("Export / import", "Les dossiers sur une clé USB (CSV, pseudonymisés), "
                             "ou l'import d'un export (4)", self.action_export)
         yield SystemCommand("Liste d'attente", "Les aides demandées et pas encore commencées (5)",
                             self.action_waiting_list)
         yield SystemCommand("Annuaire du pôle", "Les membres et les écoles de la circonscription (6)",
                             self.action_directory)
+        yield SystemCommand("Réunions du pôle", "Les périodes, les réunions et l'ordre du jour de la prochaine (7)",
+                            self.action_meetings)
+        yield SystemCommand("Paramètres", "Circonscription, antenne, zone, conservation, options d'export (8)",
+                            self.action_settings)
         cases = self._cases_screen()
         if cases is not None and not self.store.read_only:
             yield SystemCommand("Nouvelle demande", "Saisir une demande d'aide au pôle ressource (n)",
@@ -124,6 +139,10 @@ class RasedApp(App[None]):
         """The caseloads of the RASED members (2)."""
         self._show(CaseloadsScreen)
 
+    def action_dashboard(self) -> None:
+        """The figures of a school year or a période (3)."""
+        self._show(DashboardScreen)
+
     def action_export(self) -> None:
         """The export for a USB key, and the import of an export (4)."""
         self._show(ExportScreen)
@@ -135,6 +154,14 @@ class RasedApp(App[None]):
     def action_directory(self) -> None:
         """The directory of the pôle: members and schools (6)."""
         self._show(DirectoryScreen)
+
+    def action_meetings(self) -> None:
+        """The périodes, the pôle's meetings and the agenda of the next one (7)."""
+        self._show(MeetingsScreen)
+
+    def action_settings(self) -> None:
+        """The settings of the base (8)."""
+        self._show(SettingsScreen)
 
     def action_command_palette(self) -> None:
         """The command palette (ctrl+p), its prompt in French."""

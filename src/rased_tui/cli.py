@@ -1,12 +1,17 @@
 """The command line: `rased-tui` opens the interface; sub-commands do the headless work.
 
     rased-tui [--db PATH] [--lecture-seule]            open the interface
+    rased-tui [--lecture-seule] EXPORT                 review an export, read-only, in memory
     rased-tui demo   --db PATH [--cases N] [--seed S]  realistic synthetic data in a new base
     rased-tui check  [--db PATH]                       schema, counts, integrity, audit chain
     rased-tui backup [--db PATH] --out FILE            a consistent copy, even while in use
     rased-tui export [--db PATH] --out DIR [--nominatif] [--inclure-confidentiel] [--chiffrer]
                      [--format excel|rfc4180] [--annee AAAA-AAAA [--periode N]] [--ouverts]
     rased-tui import [--db PATH] BUNDLE [--prefer-newer]
+    rased-tui stats  [--db PATH] [--annee AAAA-AAAA] [--periode N] [--csv FILE] [--format excel|rfc4180]
+                     the bilan d'activité (figures, no names), as text and as a spreadsheet
+    rased-tui agenda [--db PATH] --out DIR [--nominatif] [--format excel|rfc4180]
+                     the agenda of the pôle's next meeting (CSV and Markdown)
     rased-tui --version
 
 Every command exits 0 on success and 1 with one French line on stderr on failure (2 for a
@@ -72,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = FrenchArgumentParser(
         prog="rased-tui",
         description="Suivi des demandes d'aide au pôle ressource et des prises en charge du RASED.",
+        epilog="rased-tui [--lecture-seule] EXPORT ouvre un export (dossier rased-export-… ou fichier .rased) "
+               "en lecture seule, en mémoire, sans rien écrire sur le disque.",
     )
     parser.add_argument("--version", action="version", version=f"rased-tui {__version__}",
                         help="afficher la version et quitter")
@@ -79,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lecture-seule", action="store_true", dest="read_only",
                         help="ouvrir sans rien pouvoir modifier (revue par l'IEN)")
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchArgumentParser)
+    parser.command_names = commands.choices  # filled as each command is added below
 
     demo = commands.add_parser("demo", help="remplir une base neuve de données fictives réalistes")
     demo.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER",
@@ -93,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", help="copier la base dans un fichier de sauvegarde")
     backup.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
     backup.add_argument("--out", type=_path, required=True, metavar="COPIE", help="fichier de sauvegarde à créer")
+    _add_agenda_command(commands)
+    _add_stats_command(commands)
     parser.export_parser = _add_exchange_commands(commands)  # its own errors name `export`
     return parser
 
@@ -108,8 +118,9 @@ def _add_exchange_commands(commands) -> argparse.ArgumentParser:
                         help="inclure les notes confidentielles des psychologues")
     export.add_argument("--chiffrer", action="store_true", dest="encrypt",
                         help="un seul fichier chiffré, protégé par une phrase de passe")
-    export.add_argument("--format", choices=("excel", "rfc4180"), default="excel",
-                        help="excel (défaut : « ; », dates JJ/MM/AAAA) ou rfc4180 (« , », dates ISO, pour scripts)")
+    export.add_argument("--format", choices=("excel", "rfc4180"),
+                        help="excel (« ; », dates JJ/MM/AAAA) ou rfc4180 (« , », dates ISO, pour scripts) ; "
+                             "par défaut celui des paramètres, sinon excel")
     export.add_argument("--annee", type=_school_year, metavar="AAAA-AAAA", help="seulement les dossiers de cette année scolaire")
     export.add_argument("--periode", type=_period_number, metavar="N", help="seulement ceux actifs pendant la période N (1 à 5) de --annee")
     export.add_argument("--ouverts", action="store_true", dest="open_only", help="seulement les dossiers ouverts")
@@ -121,6 +132,28 @@ def _add_exchange_commands(commands) -> argparse.ArgumentParser:
     bundle_import.add_argument("--prefer-newer", action="store_true", dest="prefer_newer",
                                help="en cas de conflit, garder la version la plus récente")
     return export
+
+
+def _add_agenda_command(commands) -> None:
+    agenda = commands.add_parser("agenda", help="écrire l'ordre du jour de la prochaine réunion du pôle (CSV et Markdown)")
+    agenda.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
+    agenda.add_argument("--out", type=_path, required=True, metavar="DOSSIER", help="dossier où écrire l'ordre du jour")
+    agenda.add_argument("--nominatif", action="store_true", dest="nominative",
+                        help="avec les noms des élèves et des enseignants (sinon le seul numéro des dossiers)")
+    agenda.add_argument("--format", choices=("excel", "rfc4180"),
+                        help="du fichier CSV : excel (« ; », dates JJ/MM/AAAA) ou rfc4180 (« , », dates ISO) ; "
+                             "par défaut celui des paramètres, sinon excel")
+
+
+def _add_stats_command(commands) -> None:
+    stats = commands.add_parser("stats", help="bilan d'activité : chiffres de l'année ou d'une période, sans nom")
+    stats.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
+    stats.add_argument("--annee", type=_school_year, metavar="AAAA-AAAA", help="l'année scolaire (par défaut l'année en cours)")
+    stats.add_argument("--periode", type=_period_number, metavar="N", help="seulement la période N (1 à 5) de l'année")
+    stats.add_argument("--csv", type=_path, metavar="FICHIER", help="écrire aussi le bilan dans ce fichier CSV (pour tableur)")
+    stats.add_argument("--format", choices=("excel", "rfc4180"),
+                       help="du fichier CSV : excel (« ; ») ou rfc4180 (« , », pour scripts) ; "
+                            "par défaut celui des paramètres, sinon excel")
 
 
 def _school_year(text: str) -> str:
@@ -165,7 +198,12 @@ def _positive_int(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    bundle, argv = split_bundle_argument(list(sys.argv[1:] if argv is None else argv), set(parser.command_names))
     arguments = parser.parse_args(argv)
+    if bundle is not None:
+        if arguments.db:
+            parser.error("un export s'ouvre seul : --db ne va pas avec EXPORT")
+        return _run_catching_errors(lambda: run_review(Path(bundle)))
 
     if arguments.command == "demo":
         if arguments.read_only:
@@ -177,12 +215,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "import" and arguments.read_only:
         parser.error("--lecture-seule ne va pas avec import, qui écrit dans la base")
     command: Callable[[argparse.Namespace], int] = {
-        "demo": run_demo, "check": run_check, "backup": run_backup,
-        "export": run_export, "import": run_import,
+        "demo": run_demo, "check": run_check, "backup": run_backup, "stats": run_stats,
+        "export": run_export, "import": run_import, "agenda": run_agenda,
     }.get(arguments.command, run_interface)
+    return _run_catching_errors(lambda: command(arguments))
+
+
+def _run_catching_errors(command: Callable[[], int]) -> int:
+    """Run a command: its failures become one French line on stderr and an exit code."""
     try:
         check_frozen_today()
-        return command(arguments)
+        return command()
     except (StoreError, CommandError) as error:
         print(f"rased-tui : {error}", file=sys.stderr)
         return 1
@@ -235,12 +278,57 @@ def check_frozen_today() -> None:
         raise CommandError(str(error)) from None
 
 
+def split_bundle_argument(argv: list[str], commands: set[str]) -> tuple[str | None, list[str]]:
+    """`rased-tui [--lecture-seule] EXPORT`: argparse cannot hold a free word beside its
+    sub-commands, so the export to open is taken out first — the first word that is neither an
+    option, nor the value of --db, nor a command, and that names a path (a word that names
+    nothing is left to argparse: most likely a mistyped command). (None, argv) when there is none."""
+    after_db = False
+    for index, word in enumerate(argv):
+        if after_db:
+            after_db = False
+        elif word.startswith("-"):
+            after_db = word == "--db"
+        elif word in commands or not _names_a_path(word):
+            return None, argv
+        else:
+            return word, argv[:index] + argv[index + 1:]
+    return None, argv
+
+
+def _names_a_path(word: str) -> bool:
+    return os.path.exists(word) or os.sep in word or "/" in word or word.endswith(".rased")
+
+
 def run_interface(arguments: argparse.Namespace) -> int:
     path = resolve_database_path(arguments.db)
-    store = Store.open(path, read_only=arguments.read_only)
+    return _run_app(Store.open(path, read_only=arguments.read_only))
+
+
+def run_review(bundle: Path) -> int:
+    """An export opened read-only in memory: nothing is written to disk."""
+    from rased_tui.exchange.importer import ImportRefused
+    from rased_tui.exchange.review import open_bundle_for_review
+    from rased_tui.exchange.sealed import passphrase_from_terminal
+    from rased_tui.store.opening import SQLITE_HEADER
+
+    if bundle.is_file() and bundle.read_bytes()[:16] == SQLITE_HEADER:
+        raise CommandError(f"{bundle} est une base, pas un export : rased-tui --lecture-seule --db {bundle}")
+    try:
+        reviewed = open_bundle_for_review(bundle, passphrase=lambda: passphrase_from_terminal(confirm=False),
+                                          progress=_file_progress_printer("Lecture"))
+    except ImportRefused as error:
+        _end_progress()
+        raise CommandError(str(error)) from None
+    _end_progress()
+    return _run_app(reviewed.store, f"{bundle} — {reviewed.describe()}")
+
+
+def _run_app(store: Store, source: str | None = None) -> int:
+    """The interface over an open store, which is closed when the interface quits."""
     from rased_tui.app import RasedApp
 
-    app = RasedApp(store)
+    app = RasedApp(store, source=source)
     try:
         app.run()
     finally:
@@ -337,9 +425,9 @@ def run_export(arguments: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     selection = ExportSelection(school_year=arguments.annee, period_number=arguments.periode,
                                 open_only=arguments.open_only, include_confidential=arguments.include_confidential)
-    options = ExportOptions(selection=selection, nominative=arguments.nominative,
-                            csv_format=CsvFormat(arguments.format), passphrase=passphrase)
     with Store.open(path, read_only=arguments.read_only) as store:
+        options = ExportOptions(selection=selection, nominative=arguments.nominative, passphrase=passphrase,
+                                csv_format=CsvFormat(arguments.format or store.settings().export_format))
         try:
             result = export_bundle(store, Path(arguments.out), options, progress=_file_progress_printer("Export"))
         except (ExportError, SealError) as error:
@@ -374,6 +462,57 @@ def run_import(arguments: argparse.Namespace) -> int:
     _end_progress()
     for line in report.lines():
         print(line)
+    return 0
+
+
+def run_agenda(arguments: argparse.Namespace) -> int:
+    from rased_tui.exchange.agenda import AgendaError, build_agenda, meeting_title, summary_text, write_agenda
+    from rased_tui.exchange.spreadsheet import CsvFormat
+
+    path = resolve_database_path(arguments.db)
+    if not path.exists():
+        raise CommandError(f"{path} n'existe pas : pas d'ordre du jour.")
+    with Store.open(path, read_only=arguments.read_only) as store:
+        agenda = build_agenda(store, today())
+        if agenda is None:
+            raise CommandError("aucune réunion du pôle à venir.")
+        chosen = arguments.format or store.get_setting("export_format")
+        csv_format = CsvFormat(chosen) if chosen in {item.value for item in CsvFormat} else CsvFormat.EXCEL
+        try:
+            files = write_agenda(agenda, Path(arguments.out), nominative=arguments.nominative,
+                                 csv_format=csv_format, written_on=today())
+        except AgendaError as error:
+            raise CommandError(str(error)) from None
+    print(f"Ordre du jour écrit : {files.csv_path} et {files.markdown_path.name}")
+    print(f"Réunion du {meeting_title(agenda.meeting)} : {summary_text(agenda)}.")
+    print("Nominatif : noms des élèves et des enseignants inclus." if arguments.nominative else
+          "Pseudonymisé : ni nom d'élève ni nom d'enseignant, les dossiers par leur numéro.")
+    return 0
+
+
+def run_stats(arguments: argparse.Namespace) -> int:
+    """The bilan d'activité printed, and written as a CSV file when asked. Read-only."""
+    from rased_tui.domain.calendar import school_year_of
+    from rased_tui.exchange.spreadsheet import CsvFormat
+    from rased_tui.exchange.statistics import build_report, render_text, write_csv
+
+    path = resolve_database_path(arguments.db)
+    if not path.exists():
+        raise CommandError(f"{path} n'existe pas : aucun chiffre à donner.")
+    with Store.open(path, read_only=True) as store:
+        report = build_report(store.activity_statistics(arguments.annee or school_year_of(today()), arguments.periode))
+        csv_format = CsvFormat(arguments.format or store.settings().export_format)
+    if arguments.csv:
+        target = Path(arguments.csv).expanduser()
+        if target.is_dir():
+            raise CommandError(f"{target} est un dossier : donnez le nom du fichier CSV à créer.")
+        try:
+            write_csv(report, target, csv_format)
+        except FileExistsError:
+            raise CommandError(f"{target} existe déjà : choisissez un autre nom de fichier.") from None
+    print(render_text(report), end="")
+    if arguments.csv:
+        print(f"\nTableau pour tableur écrit : {target}")
     return 0
 
 

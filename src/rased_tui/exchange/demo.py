@@ -4,7 +4,9 @@
 one bulk load (one transaction, the search index rebuilt once, one audit summary row):
 
 - the settings (circonscription « Rouen Nord », antenna, zone B), the five périodes of each
-  school year and one ordinary meeting of the pôle ressource per période;
+  school year (official for zone B where domain/holidays.py has the calendar, else
+  approximate) and one ordinary meeting of the pôle ressource per période, on the date
+  domain/meetings.py proposes;
 - 25 schools (maternelles, élémentaires, primaires; some REP and REP+) with valid UAI codes;
 - a pôle ressource of 20 members: one RASED antenna (2 maîtres E, 2 maîtres G of whom one left
   in the middle of last year, 1 psychologue) and the circonscription's staff;
@@ -36,6 +38,8 @@ from rased_tui.domain.calendar import (
     school_year_start,
     today,
 )
+from rased_tui.domain.holidays import official_periods
+from rased_tui.domain.meetings import DEFAULT_DEADLINE_DAYS, proposed_meeting_date
 from rased_tui.domain.enums import (
     AidEndReason,
     AidKind,
@@ -465,6 +469,7 @@ class _Year:
     label: str
     start_year: int
     periods: list[PeriodSpan]
+    official: bool  # the périodes of the official calendar (else approximate)
     meetings: list[tuple[date, str]] = field(default_factory=list)
 
     @property
@@ -569,7 +574,9 @@ class _Demo:
     def year(self, start_year: int) -> _Year:
         if start_year not in self._years:
             label = f"{start_year}-{start_year + 1}"
-            self._years[start_year] = _Year(label, start_year, approximate_periods(label))
+            official = official_periods(label, ZONE)
+            self._years[start_year] = _Year(label, start_year, official or approximate_periods(label),
+                                            official=official is not None)
         return self._years[start_year]
 
     def next_year(self, year: _Year) -> _Year:
@@ -588,17 +595,16 @@ class _Demo:
         self.store.set_setting("zone", ZONE.value)
 
     def write_calendar(self) -> None:
-        """Five périodes per school year and the pôle's ordinary meeting in each (a Thursday in
+        """Five périodes per school year and the pôle's ordinary meeting in each (the Thursday of
         its fourth week; requests are due six days before)."""
         for year in self.years:
+            source = PeriodSource.OFFICIEL if year.official else PeriodSource.MANUEL
             for span in year.periods:
                 self.store.add_period(Period(id=self.new_id(), school_year=year.label, number=span.number,
-                                             start_date=span.start, end_date=span.end, zone=ZONE,
-                                             source=PeriodSource.MANUEL))
-                third_week = span.start + timedelta(days=21)
-                meeting_day = third_week + timedelta(days=(3 - third_week.weekday()) % 7)
+                                             start_date=span.start, end_date=span.end, zone=ZONE, source=source))
                 meeting = Meeting(id=self.new_id(), school_year=year.label, period_number=span.number,
-                                  date=meeting_day, kind=MeetingKind.ORDINAIRE, request_deadline_days=6,
+                                  date=proposed_meeting_date(span), kind=MeetingKind.ORDINAIRE,
+                                  request_deadline_days=DEFAULT_DEADLINE_DAYS,
                                   notes=f"Réunion du pôle ressource, période {span.number}.")
                 self.store.add_meeting(meeting)
                 year.meetings.append((meeting.date, meeting.id))

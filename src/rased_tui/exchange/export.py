@@ -108,6 +108,10 @@ def export_bundle(store, folder: Path, options: ExportOptions, *, progress: Prog
     return _export_folder(folder, name, rows, options, stable, progress)
 
 
+# Settings the bundle carries in its manifest: what names the sender, and the holiday zone.
+SHARED_SETTINGS = ("circonscription", "antenne", "zone")
+
+
 def site_of(store) -> str:
     """The antenna's (or circonscription's) name as a file name, else the database's name."""
     name = store.get_setting("antenne") or store.get_setting("circonscription") or store.path.stem
@@ -255,6 +259,8 @@ def manifest(store, options: ExportOptions, stable: bool, files: dict[str, tuple
         "bundle_format": BUNDLE_FORMAT,
         "created_at": utc_now(),
         "site": site_of(store),
+        # who sent it, as people read it (the review of the export shows it)
+        "settings": {key: store.get_setting(key) or "" for key in SHARED_SETTINGS},
         "options": {
             "format": options.csv_format.value,
             "nominative": options.nominative,

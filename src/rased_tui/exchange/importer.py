@@ -65,6 +65,18 @@ class ParsedBundle:
     def site(self) -> str:
         return str(self.manifest.get("site") or "")
 
+    @property
+    def settings(self) -> dict[str, str]:
+        """The sender's circonscription, antenna and zone, where the manifest has them (a
+        bundle of an older version has none)."""
+        from rased_tui.exchange.export import SHARED_SETTINGS
+
+        given = self.manifest.get("settings")
+        if not isinstance(given, dict):
+            return {}
+        return {key: value.strip() for key, value in given.items()
+                if key in SHARED_SETTINGS and isinstance(value, str) and value.strip()}
+
 
 # -- reading ------------------------------------------------------------------------------
 
@@ -252,7 +264,7 @@ def import_bundle(database: Path, bundle: Path, *, prefer_newer: bool = False,
         def passphrase() -> str:
             return passphrase_from_terminal(confirm=False)
 
-    files = _read_with_french_errors(bundle, passphrase)
+    files = read_bundle_or_refuse(bundle, passphrase)
     parsed = parse_bundle(files)
     database = Path(database).expanduser()
     created = not database.exists()
@@ -266,7 +278,8 @@ def import_bundle(database: Path, bundle: Path, *, prefer_newer: bool = False,
     return ImportReport(Path(bundle), database, parsed.manifest, report)
 
 
-def _read_with_french_errors(bundle: Path, passphrase: Callable[[], str]) -> dict[str, bytes]:
+def read_bundle_or_refuse(bundle: Path, passphrase: Callable[[], str] | None) -> dict[str, bytes]:
+    """read_bundle, a file system error told in French as an ImportRefused."""
     try:
         return read_bundle(bundle, passphrase)  # a wrong passphrase is already an ImportRefused
     except OSError as error:

@@ -128,7 +128,9 @@ class CasesScreen(Screen[None]):
         warning.display = bool(waiting)
         if waiting:
             plural = "s" if waiting > 1 else ""
-            warning.update(f"⚠ {waiting} demande{plural} urgente{plural} pas encore analysée{plural}")
+            meeting = self.app.store.next_meeting(today())  # a few small queries, only when warning
+            when = f" — prochaine réunion du pôle le {format_french_date(meeting.date)}" if meeting else ""
+            warning.update(f"⚠ {waiting} demande{plural} urgente{plural} pas encore analysée{plural}{when}")
 
     # -- search ----------------------------------------------------------------------------
 

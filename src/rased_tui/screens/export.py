@@ -37,6 +37,7 @@ from rased_tui.exchange.bundle_spec import FILES, MANIFEST
 from rased_tui.exchange.export import ExportError, ExportOptions, ExportResult, export_bundle, pseudonym_secret
 from rased_tui.exchange.importer import ImportRefused, ImportReport, import_bundle
 from rased_tui.exchange.sealed import SEALED_SUFFIX, WRONG_PASSPHRASE, SealError, check_passphrase, looks_sealed
+from rased_tui.domain.settings import Settings
 from rased_tui.exchange.spreadsheet import CsvFormat
 from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.screens.form_dialog import FormDialog
@@ -231,28 +232,30 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
         store = self.app.store
         try:
             years = store.school_years()
-            # nothing remembered: empty, nothing is written where the user did not choose
-            folder = store.get_setting(FOLDER_SETTING) or ""
+            # the defaults of the settings (8); no folder set: empty, nothing is written where
+            # the user did not choose
+            defaults = store.settings()
         except StoreError as error:
             self.notify(str(error), title="Lecture impossible", severity="error")
-            years, folder = [], ""
+            years, defaults = [], Settings()
         yield field_row("Année scolaire", Select([("Toutes les années", ALL)] + [(year, year) for year in years],
                                                  value=ALL, allow_blank=False, compact=True, id="export-year"))
         yield field_row("Période", Select([("Toute l'année", ALL)], value=ALL, allow_blank=False, compact=True,
                                           id="export-period"))
-        yield field_row("Dossiers", TickBox("Dossiers ouverts seulement", compact=True, id="export-open-only"))
+        yield field_row("Dossiers", TickBox("Dossiers ouverts seulement", defaults.export_open_only, compact=True,
+                                            id="export-open-only"))
         yield field_row("Contenu", TickBox("Nominatif (noms, dates de naissance)", compact=True,
                                            id="export-nominative"))
         yield field_row("", TickBox("Inclure les notes confidentielles", compact=True, id="export-confidential"))
-        yield field_row("Format", Select(FORMATS, value=CsvFormat.EXCEL.value, allow_blank=False, compact=True,
+        yield field_row("Format", Select(FORMATS, value=defaults.export_format, allow_blank=False, compact=True,
                                          id="export-format"))
         yield field_row("Chiffrement", TickBox(f"Chiffrer (phrase de passe, un fichier {SEALED_SUFFIX})",
-                                               compact=True, id="export-encrypt"))
+                                               defaults.export_encrypted, compact=True, id="export-encrypt"))
         yield field_row("Phrase de passe", Input(password=True, compact=True, id="export-passphrase",
                                                  placeholder="au moins 10 caractères, plusieurs mots"))
         yield field_row("Confirmation", Input(password=True, compact=True, id="export-passphrase-again",
                                               placeholder="la même phrase, encore"))
-        yield field_row("Dossier de destination", Input(folder, compact=True, id="export-folder",
+        yield field_row("Dossier de destination", Input(defaults.export_folder, compact=True, id="export-folder",
                                                         suggester=PathSuggester(bundles=False),
                                                         placeholder=FOLDER_PLACEHOLDER))
 

@@ -16,9 +16,12 @@ GENERAL_HELP = """\
 | `F1` ou `?` | cette aide |
 | `1` | dossiers |
 | `2` | prises en charge des membres du RASED |
+| `3` | tableau de bord (chiffres de l'année ou d'une période) |
 | `4` | export pour une clé USB, import d'un export |
 | `5` | liste d'attente |
 | `6` | annuaire du pôle (membres, écoles) |
+| `7` | réunions du pôle : périodes, dates, ordre du jour |
+| `8` | paramètres (circonscription, antenne, zone, conservation, export) |
 | `ctrl+p` | palette de commandes |
 | `échap` | revenir / annuler |
 | `q` | quitter |
@@ -26,11 +29,16 @@ GENERAL_HELP = """\
 ## En ligne de commande
 
 - `rased-tui --db FICHIER` ouvre une base ; `--lecture-seule` pour la consulter sans rien modifier.
+- `rased-tui --lecture-seule EXPORT` ouvre un export reçu (dossier ou fichier `.rased`) en
+  lecture seule, en mémoire : rien n'est écrit sur le disque.
 - `rased-tui demo --db FICHIER` crée une base de démonstration (données fictives).
 - `rased-tui check --db FICHIER` vérifie la base et le journal d'audit.
 - `rased-tui backup --db FICHIER --out COPIE` écrit une sauvegarde.
 - `rased-tui export --db FICHIER --out DOSSIER` écrit un export pseudonymisé ; `rased-tui import
   --db FICHIER EXPORT` l'importe.
+- `rased-tui stats --db FICHIER --annee 2026-2027` écrit le bilan d'activité (`--csv FICHIER`
+  pour un tableur) ; `rased-tui agenda --db FICHIER --out DOSSIER` l'ordre du jour de la
+  prochaine réunion du pôle.
 """
 
 

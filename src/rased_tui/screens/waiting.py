@@ -51,9 +51,11 @@ demandé l'aide (ou depuis la proposition de l'aide).
 |---|---|
 | `entrée` | ouvrir le dossier |
 | `2` | prises en charge des membres du RASED |
+| `échap` | retour à la liste des dossiers |
 """
 
-    BINDINGS = [Binding("enter", "open_case", "Ouvrir", id="waiting_open_case")]
+    BINDINGS = [Binding("enter", "open_case", "Ouvrir", id="waiting_open_case"),
+                Binding("escape", "back", "Retour", id="waiting_back")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,6 +94,9 @@ demandé l'aide (ou depuis la proposition de l'aide).
         if kept in table.rows:
             table.move_cursor(row=table.get_row_index(kept))
         self.query_one("#waiting-summary", Static).update(summary_text(self.waiting, day))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
 
     @on(DataTable.RowSelected)
     def action_open_case(self) -> None:

@@ -77,8 +77,11 @@ def read_only_uri(path: Path) -> str:
     """A `file:` URI opening `path` read-only, also from a write-protected folder.
 
     Drive letters and Windows network paths (\\\\serveur\\partage) are written the way SQLite
-    expects them. Where the folder cannot be written (a USB key locked, a shared copy) and no
-    journal is pending, `immutable=1` lets SQLite read without its shared-memory file.
+    expects them. When no journal file (-wal) is there — no program has the base open to write
+    it, the usual case of a copy under review — `immutable=1` lets SQLite read without
+    creating its -wal and -shm files beside the base: a read-only review leaves no trace, also
+    on a USB key that is locked. With a journal pending, SQLite must read it (and share its
+    memory file with the writer) to see the latest saves.
     """
     posix = Path(os.path.abspath(path)).as_posix()
     if posix.startswith("//"):  # UNC path: file:////serveur/partage/...
@@ -86,8 +89,7 @@ def read_only_uri(path: Path) -> str:
     elif not posix.startswith("/"):  # C:/...: file:///C:/...
         posix = "/" + posix
     uri = f"file:{quote(posix, safe='/:')}?mode=ro"
-    journal_pending = Path(f"{path}-wal").exists()
-    if not journal_pending and not os.access(path.parent, os.W_OK):
+    if not Path(f"{path}-wal").exists():
         uri += "&immutable=1"
     return uri
 
@@ -263,6 +265,21 @@ def tighten_permissions(path: Path) -> None:
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if file.exists() and file.stat().st_mode & 0o077:
             restrict_to_owner(file)
+
+
+def open_in_memory() -> sqlite3.Connection:
+    """A new database in memory with the schema: an export opened for review lives there, and
+    nothing of it reaches the disk (sorts and temporary tables stay in memory too)."""
+    check_sqlite_features()
+    connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA temp_store = MEMORY")
+        apply_schema(connection)
+    except sqlite3.Error as error:
+        connection.close()
+        raise translate_sqlite_error(error) from None
+    return connection
 
 
 def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connection:

@@ -17,8 +17,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from rased_tui.domain.calendar import (
-    PeriodSpan,
-    approximate_periods,
     case_number,
     format_french_date,
     school_year_of,
@@ -31,19 +29,17 @@ from rased_tui.domain.enums import (
     ClosureOutcome,
     ConsentStatus,
     EntryKind,
-    MeetingKind,
     Role,
     SecondResponse,
 )
+from rased_tui.domain.settings import Settings
 from rased_tui.domain.filters import CaseFilter, StatusGroup, search_words
 from rased_tui.domain.models import (
     STORED,
     Aid,
     AidEvaluation,
     Case,
-    Meeting,
     Member,
-    Period,
     PriorActionItem,
     Pupil,
     School,
@@ -56,12 +52,14 @@ from rased_tui.store.bulk import FLUSH_EVERY, PendingRows, insert_statement
 from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.journal import JournalLine, case_journal
 from rased_tui.store.migrations import rebuild_search_index
-from rased_tui.store.opening import create_private_file, make_private_directory, open_connection
+from rased_tui.store.opening import create_private_file, make_private_directory, open_connection, open_in_memory
 from rased_tui.store.case_columns import LEVELS_SQL, SUBJECT_SQL
 from rased_tui.store.caseloads import CaseloadQueries
+from rased_tui.store.calendar import CalendarQueries
 from rased_tui.store.directory import DirectoryQueries
 from rased_tui.store.exports import ExportQueries
 from rased_tui.store.merge import MergeQueries
+from rased_tui.store.statistics import StatisticsQueries
 
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -117,7 +115,7 @@ class IntegrityReport:
         return self.integrity == "ok" and self.foreign_key_errors == 0 and self.audit.intact
 
 
-class Store(DirectoryQueries, CaseloadQueries, ExportQueries, MergeQueries):
+class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, MergeQueries, StatisticsQueries):
     """One open database file. Use `Store.open(path)`; close it, or use it in a `with` block."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
@@ -136,6 +134,16 @@ class Store(DirectoryQueries, CaseloadQueries, ExportQueries, MergeQueries):
     def open(cls, path: str | Path, *, read_only: bool = False) -> "Store":
         path = Path(path)
         return cls(open_connection(path, read_only=read_only), path, read_only=read_only)
+
+    @classmethod
+    def in_memory(cls, label: str | Path) -> "Store":
+        """An empty base in memory (an export opened for review); `label` names it on screen."""
+        return cls(open_in_memory(), Path(label), read_only=False)
+
+    def make_read_only(self) -> None:
+        """From now on nothing can be written: the store refuses, and SQLite too."""
+        self.read_only = True
+        self._connection.execute("PRAGMA query_only = ON")
 
     def close(self) -> None:
         self._connection.close()
@@ -289,6 +297,29 @@ class Store(DirectoryQueries, CaseloadQueries, ExportQueries, MergeQueries):
             if self._audit_each_row:
                 self._audit("reglage", "settings", key,
                             None if before is None else {"value": before}, {"value": value})
+
+    def settings(self) -> Settings:
+        """The settings of the base (defaults for those never set)."""
+        return Settings.from_stored({row["key"]: row["value"] for row in self._all("SELECT key, value FROM settings")})
+
+    def save_settings(self, settings: Settings) -> Settings:
+        """Write the settings that changed, in one transaction, each audited."""
+        with self.transaction():
+            for key, value in settings.stored().items():
+                if value == self.get_setting(key):
+                    continue
+                if value is None:
+                    self._remove_setting(key)
+                else:
+                    self.set_setting(key, value)
+        return settings
+
+    def _remove_setting(self, key: str) -> None:
+        before = self.get_setting(key)
+        if before is None:
+            return
+        self._connection.execute("DELETE FROM settings WHERE key = ?", (key,))
+        self._audit("reglage", "settings", key, {"value": before}, None)
 
     # -- schools and members --------------------------------------------------------------
 
@@ -770,51 +801,7 @@ class Store(DirectoryQueries, CaseloadQueries, ExportQueries, MergeQueries):
                          " WHERE aid_id = ? ORDER BY date", (aid_id,))
         return [AidEvaluation.model_validate(dict(row), context=STORED) for row in rows]
 
-    # -- périodes and meetings --------------------------------------------------------------
-
-    def add_period(self, period: Period) -> Period:
-        with self.transaction():
-            self._insert("periods", _model_row(period))
-        return period
-
-    def list_periods(self, school_year: str) -> list[Period]:
-        rows = self._all("SELECT * FROM periods WHERE school_year = ? ORDER BY number", (school_year,))
-        return [Period.model_validate(dict(row), context=STORED) for row in rows]
-
-    def add_meeting(self, meeting: Meeting) -> Meeting:
-        with self.transaction():
-            self._insert("meetings", _model_row(meeting))
-        return meeting
-
-    def list_meetings(self, school_year: str) -> list[Meeting]:
-        rows = self._all("SELECT * FROM meetings WHERE school_year = ? ORDER BY date", (school_year,))
-        return [Meeting.model_validate(dict(row), context=STORED) for row in rows]
-
-    def get_meeting(self, meeting_id: str) -> Meeting | None:
-        row = self._one("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
-        return Meeting.model_validate(dict(row), context=STORED) if row else None
-
-    def meeting_for(self, school_year: str, kind: MeetingKind, *, period_number: int | None,
-                    day: date) -> Meeting:
-        """The meeting an analysis took place in: the période's ordinary meeting, or the
-        urgent meeting of that day — recorded now if it was not yet (dated that day)."""
-        if kind is MeetingKind.ORDINAIRE:
-            if period_number is None:
-                raise StoreError("Une réunion ordinaire est celle d'une période : laquelle ?")
-            row = self._one("SELECT * FROM meetings WHERE school_year = ? AND period_number = ? AND kind = ?",
-                            (school_year, period_number, kind.value))
-        else:
-            row = self._one("SELECT * FROM meetings WHERE date = ? AND kind = ?", (day.isoformat(), kind.value))
-        if row is not None:
-            return Meeting.model_validate(dict(row), context=STORED)
-        return self.add_meeting(Meeting(school_year=school_year, period_number=period_number, date=day, kind=kind))
-
-    def periods_of_year(self, school_year: str) -> list[PeriodSpan]:
-        """The périodes of a school year: those recorded, else the usual split."""
-        recorded = self.list_periods(school_year)
-        if recorded:
-            return [PeriodSpan(school_year, p.number, p.start_date, p.end_date) for p in recorded]
-        return approximate_periods(school_year)
+    # -- the journal of a case ---------------------------------------------------------------
 
     def case_journal(self, case_id: str, *, include_confidential: bool) -> list[JournalLine]:
         """Who added, changed or removed what in a case, and when (from the audit log). The
