@@ -115,7 +115,7 @@ def offered_editing(app: RasedApp, screen) -> list[str]:
 async def test_read_only_mode_offers_nothing_that_writes_and_leaves_the_file_unchanged(demo_path):
     before = fingerprint(demo_path)
     around = files_beside(demo_path)
-    with Store.open(demo_path, read_only=True) as store:
+    with Store.open_snapshot(demo_path) as store:
         app = RasedApp(store)
         async with app.run_test(size=SIZE) as pilot:
             assert "lecture seule" in app.title
@@ -167,7 +167,7 @@ def test_a_read_only_copy_in_a_write_protected_folder_opens_and_stays_as_it_was(
     key.chmod(0o500)
     try:
         before = fingerprint(copy)
-        with Store.open(copy, read_only=True) as store:
+        with Store.open_snapshot(copy) as store:
             assert store.counts()["cases"] == 60
         assert fingerprint(copy) == before
         assert os.listdir(key) == ["rased.db"]
@@ -272,6 +272,21 @@ def test_the_command_line_opens_a_bundle_read_only_and_writes_nothing(demo_path,
     assert cli.main([str(bundle)]) == 0  # an export is always opened read-only
     assert tree(bundle.parent) == before
     assert os.listdir(elsewhere) == []
+
+
+def test_the_command_line_reviews_a_base_from_a_snapshot(demo_path, monkeypatch):
+    seen = {}
+
+    def run(app) -> None:
+        seen.update(read_only=app.store.read_only, in_memory=app.store.connection.execute(
+            "SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()[0] == "")
+
+    monkeypatch.setattr(RasedApp, "run", run)
+    before = fingerprint(demo_path)
+    around = files_beside(demo_path)
+    assert cli.main(["--lecture-seule", "--db", str(demo_path)]) == 0
+    assert seen == {"read_only": True, "in_memory": True}
+    assert fingerprint(demo_path) == before and files_beside(demo_path) == around
 
 
 def test_the_command_line_says_what_it_cannot_open(demo_path, tmp_path, capsys):

@@ -923,24 +923,65 @@ def test_a_database_in_a_folder_with_accents_and_spaces(tmp_path, make_school):
         assert len(store.list_schools()) == 1
 
 
-def test_read_only_leaves_no_journal_files_unless_a_writer_has_one(saved_db):
-    """The IEN's copy on a USB key, locked or not: SQLite reads it without its -wal and -shm
-    files; while a writer has the base open (its journal exists), SQLite must read that too."""
+def test_read_only_from_a_write_protected_folder(saved_db, make_school, monkeypatch):
+    """The IEN's copy on a locked USB key: SQLite cannot create its -shm file there."""
     from rased_tui.store import opening
 
+    real_access = os.access
+    folder = os.fspath(saved_db.parent)
+    monkeypatch.setattr(opening.os, "access", lambda path, mode, *a, **k:
+                        False if os.fspath(path) == folder and mode & os.W_OK else real_access(path, mode, *a, **k))
     assert "immutable=1" in opening.read_only_uri(saved_db)
-    with Store.open(saved_db, read_only=True) as store:
-        assert store.check().ok
-    assert sorted(os.listdir(saved_db.parent)) == [saved_db.name]
     Path(f"{saved_db}-wal").write_bytes(b"")  # a journal may hold data: then never immutable
     assert "immutable=1" not in opening.read_only_uri(saved_db)
+    Path(f"{saved_db}-wal").unlink()
+    with Store.open(saved_db, read_only=True) as store:
+        assert store.check().ok
 
 
-def test_read_only_sees_what_a_writer_saves_meanwhile(saved_db, make_school):
-    with Store.open(saved_db) as writer, Store.open(saved_db, read_only=True) as reader:
+def test_a_plain_read_only_store_sees_what_a_writer_saves_meanwhile(saved_db, make_school):
+    """`check` and `backup` read the file itself, never an immutable view of it."""
+    from rased_tui.store import opening
+
+    assert "immutable=1" not in opening.read_only_uri(saved_db)
+    with Store.open(saved_db, read_only=True) as reader, Store.open(saved_db) as writer:
         before = len(reader.list_schools())
         writer.add_school(make_school())
         assert len(reader.list_schools()) == before + 1
+        assert reader.check().ok
+
+
+def test_a_snapshot_leaves_the_file_alone_and_ignores_later_saves(saved_db, make_school):
+    """The review (`--lecture-seule`): a copy in memory, taken at opening."""
+    before = saved_db.read_bytes()
+    with Store.open_snapshot(saved_db) as snapshot:
+        assert snapshot.read_only and len(snapshot.list_schools()) == 1
+        assert sorted(os.listdir(saved_db.parent)) == [saved_db.name]  # no -wal, no -shm
+        assert saved_db.read_bytes() == before
+        with Store.open(saved_db) as writer:
+            for _ in range(50):
+                writer.add_school(make_school())
+        assert len(snapshot.list_schools()) == 1 and snapshot.check().ok
+        with pytest.raises(StoreError, match="lecture seule"):
+            snapshot.add_school(make_school())
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):  # SQLite refuses too
+            snapshot.connection.execute("DELETE FROM schools")
+
+
+def test_a_snapshot_reads_the_journal_of_a_base_open_for_writing(saved_db, make_school):
+    with Store.open(saved_db) as writer:
+        writer.add_school(make_school())  # still in the -wal file
+        with Store.open_snapshot(saved_db) as snapshot:
+            assert len(snapshot.list_schools()) == 2
+
+
+def test_a_snapshot_refuses_what_is_not_a_base(tmp_path):
+    text = tmp_path / "notes.db"
+    text.write_text("pas une base")
+    with pytest.raises(StoreError, match="SQLite"):
+        Store.open_snapshot(text)
+    with pytest.raises(StoreError, match="n'existe pas"):
+        Store.open_snapshot(tmp_path / "absente.db")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")

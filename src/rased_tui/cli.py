@@ -302,7 +302,7 @@ def _names_a_path(word: str) -> bool:
 
 def run_interface(arguments: argparse.Namespace) -> int:
     path = resolve_database_path(arguments.db)
-    return _run_app(Store.open(path, read_only=arguments.read_only))
+    return _run_app(Store.open_snapshot(path) if arguments.read_only else Store.open(path))
 
 
 def run_review(bundle: Path) -> int:
@@ -312,7 +312,7 @@ def run_review(bundle: Path) -> int:
     from rased_tui.exchange.sealed import passphrase_from_terminal
     from rased_tui.store.opening import SQLITE_HEADER
 
-    if bundle.is_file() and bundle.read_bytes()[:16] == SQLITE_HEADER:
+    if bundle.is_file() and _first_bytes(bundle, len(SQLITE_HEADER)) == SQLITE_HEADER:
         raise CommandError(f"{bundle} est une base, pas un export : rased-tui --lecture-seule --db {bundle}")
     try:
         reviewed = open_bundle_for_review(bundle, passphrase=lambda: passphrase_from_terminal(confirm=False),
@@ -322,6 +322,11 @@ def run_review(bundle: Path) -> int:
         raise CommandError(str(error)) from None
     _end_progress()
     return _run_app(reviewed.store, f"{bundle} — {reviewed.describe()}")
+
+
+def _first_bytes(path: Path, size: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(size)
 
 
 def _run_app(store: Store, source: str | None = None) -> int:

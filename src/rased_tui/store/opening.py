@@ -73,15 +73,15 @@ def create_private_file(path: Path) -> None:
     restrict_to_owner(path)
 
 
-def read_only_uri(path: Path) -> str:
+def read_only_uri(path: Path, *, leave_no_trace: bool = False) -> str:
     """A `file:` URI opening `path` read-only, also from a write-protected folder.
 
     Drive letters and Windows network paths (\\\\serveur\\partage) are written the way SQLite
-    expects them. When no journal file (-wal) is there — no program has the base open to write
-    it, the usual case of a copy under review — `immutable=1` lets SQLite read without
-    creating its -wal and -shm files beside the base: a read-only review leaves no trace, also
-    on a USB key that is locked. With a journal pending, SQLite must read it (and share its
-    memory file with the writer) to see the latest saves.
+    expects them. When no journal file (-wal) is there, no program has the base open to write
+    it; then `immutable=1` lets SQLite read without creating its -wal and -shm files beside the
+    base — needed where the folder cannot be written (a locked USB key), and asked for by
+    `leave_no_trace` (a snapshot taken at once). It is not the default: an immutable reader
+    would not see, and could misread, what a writer opening the base later saves.
     """
     posix = Path(os.path.abspath(path)).as_posix()
     if posix.startswith("//"):  # UNC path: file:////serveur/partage/...
@@ -89,18 +89,20 @@ def read_only_uri(path: Path) -> str:
     elif not posix.startswith("/"):  # C:/...: file:///C:/...
         posix = "/" + posix
     uri = f"file:{quote(posix, safe='/:')}?mode=ro"
-    if not Path(f"{path}-wal").exists():
+    journal_pending = Path(f"{path}-wal").exists()
+    if not journal_pending and (leave_no_trace or not os.access(path.parent, os.W_OK)):
         uri += "&immutable=1"
     return uri
 
 
-def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool, leave_no_trace: bool = False) -> sqlite3.Connection:
     """An sqlite3 connection in autocommit mode (the store opens its own transactions)."""
     check_sqlite_features()
     try:
         if read_only:
-            connection = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None,
-                                         timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            connection = sqlite3.connect(read_only_uri(path, leave_no_trace=leave_no_trace), uri=True,
+                                         isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                         check_same_thread=False)
         else:  # the file exists (checked or just created): a plain path never creates one here
             connection = sqlite3.connect(os.fspath(path), isolation_level=None,
                                          timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
@@ -267,6 +269,25 @@ def tighten_permissions(path: Path) -> None:
             restrict_to_owner(file)
 
 
+def open_snapshot(path: Path) -> sqlite3.Connection:
+    """The base at `path` as it is now, copied into memory: the read-only review works on that
+    copy, so the file keeps its bytes and gets no -wal or -shm beside it, and a writer saving
+    meanwhile changes nothing of what the reviewer reads (he or she sees the base as it was
+    when opened). The file is checked like any other (identity, version) first."""
+    source = open_connection(path, read_only=True, leave_no_trace=True)
+    try:
+        snapshot = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        source.backup(snapshot)
+    except sqlite3.Error as error:
+        raise translate_sqlite_error(error) from None
+    finally:
+        source.close()
+    snapshot.execute("PRAGMA foreign_keys = ON")
+    snapshot.execute("PRAGMA temp_store = MEMORY")
+    snapshot.execute("PRAGMA query_only = ON")
+    return snapshot
+
+
 def open_in_memory() -> sqlite3.Connection:
     """A new database in memory with the schema: an export opened for review lives there, and
     nothing of it reaches the disk (sorts and temporary tables stay in memory too)."""
@@ -282,7 +303,7 @@ def open_in_memory() -> sqlite3.Connection:
     return connection
 
 
-def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+def open_connection(path: Path, *, read_only: bool = False, leave_no_trace: bool = False) -> sqlite3.Connection:
     """Open (creating or migrating it if needed) the database at `path`; StoreError if unusable."""
     if not path.exists():
         if read_only:
@@ -296,7 +317,7 @@ def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connectio
     check_file(path, read_only=read_only)
     if not read_only:
         tighten_permissions(path)
-    connection = connect(path, read_only=read_only)
+    connection = connect(path, read_only=read_only, leave_no_trace=leave_no_trace)
     try:
         application_id, version, objects = read_identity(connection)
         check_identity(path, application_id, version, objects)

@@ -52,7 +52,7 @@ from rased_tui.store.bulk import FLUSH_EVERY, PendingRows, insert_statement
 from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.journal import JournalLine, case_journal
 from rased_tui.store.migrations import rebuild_search_index
-from rased_tui.store.opening import create_private_file, make_private_directory, open_connection, open_in_memory
+from rased_tui.store.opening import create_private_file, make_private_directory, open_connection, open_in_memory, open_snapshot
 from rased_tui.store.case_columns import LEVELS_SQL, SUBJECT_SQL
 from rased_tui.store.caseloads import CaseloadQueries
 from rased_tui.store.calendar import CalendarQueries
@@ -134,6 +134,13 @@ class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, M
     def open(cls, path: str | Path, *, read_only: bool = False) -> "Store":
         path = Path(path)
         return cls(open_connection(path, read_only=read_only), path, read_only=read_only)
+
+    @classmethod
+    def open_snapshot(cls, path: str | Path) -> "Store":
+        """The base as it is now, read-only, copied into memory: the IEN's review of a copy
+        (the file is left exactly as it was, nothing beside it; see opening.open_snapshot)."""
+        path = Path(path)
+        return cls(open_snapshot(path), path, read_only=True)
 
     @classmethod
     def in_memory(cls, label: str | Path) -> "Store":
@@ -304,10 +311,12 @@ class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, M
 
     def save_settings(self, settings: Settings) -> Settings:
         """Write the settings that changed, in one transaction, each audited."""
+        defaults = self.settings().stored()
         with self.transaction():
             for key, value in settings.stored().items():
-                if value == self.get_setting(key):
-                    continue
+                stored = self.get_setting(key)
+                if stored == value or (stored is None and value == defaults[key]):
+                    continue  # unchanged, or a default never set that stays so
                 if value is None:
                     self._remove_setting(key)
                 else:
