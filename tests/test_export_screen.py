@@ -125,7 +125,7 @@ async def test_export_with_defaults_writes_the_bundle_says_where_and_remembers_t
         assert f"Export écrit : {bundle}" in result
         assert "40 dossiers" in result and "Pseudonymisé" in result
         assert screen.last_result.path == bundle
-        assert demo.get_setting("export_folder") == str(out)
+        assert demo.get_setting("last_export_folder") == str(out)
         # back to the list, then `4` again: the folder of the last export is proposed
         assert isinstance(await press(pilot, "escape"), CasesScreen)
         screen = await open_export(pilot)
@@ -263,7 +263,7 @@ async def test_a_wrong_destination_is_said_under_its_field_which_gets_the_focus_
         assert await press(pilot, *"media") is screen
         assert folder.value == "media" and field_error(screen, "export-folder") == ""
         assert not screen.query_one("#export-form").disabled
-    assert demo.get_setting("export_folder") is None
+    assert demo.get_setting("last_export_folder") is None
 
 
 @pytest.mark.parametrize("refusal, said", [
@@ -292,7 +292,7 @@ async def test_a_destination_the_engine_refuses_is_said_under_its_field(demo, tm
         assert await press(pilot, "i") is screen  # typed into the field, no import dialog
         assert screen.query_one("#export-folder", Input).value.endswith("i")
         assert not screen.query_one("#export-form").disabled
-    assert bundles_in(out) == [] and demo.get_setting("export_folder") is None
+    assert bundles_in(out) == [] and demo.get_setting("last_export_folder") is None
 
 
 async def test_encrypted_export_then_import_through_the_dialog_into_an_empty_base(demo, tmp_path):
@@ -409,6 +409,7 @@ async def test_read_only_no_import_but_the_export_works(demo, db_path, tmp_path)
             enabled = {active.binding.id for active in app.active_bindings.values() if active.enabled}
             assert "export_run" in enabled and "export_import" not in enabled
             assert not screen.query_one("#export-import", Button).display
+            assert not screen.query_one("#export-confidential-row").display  # hidden notes stay hidden
             assert await press(pilot, "i") is screen
             await set_fields(pilot, screen, folder=str(out))
             await press(pilot, "ctrl+s")
@@ -416,7 +417,21 @@ async def test_read_only_no_import_but_the_export_works(demo, db_path, tmp_path)
             [bundle] = bundles_in(out)
             assert {path.name for path in bundle.iterdir()} == BUNDLE_FILES
             assert f"Export écrit : {bundle}" in shown(screen, "export-result")
-    assert demo.get_setting("export_folder") is None  # a read-only base keeps nothing
+    assert demo.get_setting("last_export_folder") is None  # a read-only base keeps nothing
+
+
+def test_a_read_only_base_never_exports_confidential_notes(demo, db_path, tmp_path, capsys):
+    """The tester ticked « notes confidentielles » in the IEN's review and got them all."""
+    from rased_tui import cli
+    from rased_tui.exchange.export import ExportError
+
+    out = usb_key(tmp_path)
+    with Store.open(db_path, read_only=True) as reader, pytest.raises(ExportError, match="lecture seule"):
+        export_bundle(reader, out, ExportOptions(selection=ExportSelection(include_confidential=True)))
+    assert cli.main(["--lecture-seule", "export", "--db", str(db_path), "--out", str(out),
+                     "--inclure-confidentiel"]) == 1
+    assert "notes confidentielles" in capsys.readouterr().err
+    assert bundles_in(out) == []
 
 
 async def test_while_an_export_runs_the_screen_stays_and_escape_interrupts_it(demo, tmp_path, monkeypatch):

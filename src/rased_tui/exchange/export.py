@@ -92,6 +92,12 @@ class ExportResult:
         return self.row_counts[CASES.name]
 
 
+# The read-only review hides the psychologists' notes: only their authors, at work on their own
+# base, may ask for them in an export.
+READ_ONLY_CONFIDENTIAL = ("Base ouverte en lecture seule : les notes confidentielles y restent masquées et "
+                          "ne peuvent pas être exportées.")
+
+
 def export_bundle(store, folder: Path, options: ExportOptions, *, progress: Progress | None = None,
                   clock: Callable[[], datetime] = datetime.now) -> ExportResult:
     """Write the bundle into `folder` (created if missing) and return where it is."""
@@ -100,6 +106,8 @@ def export_bundle(store, folder: Path, options: ExportOptions, *, progress: Prog
         raise ExportError(f"{folder} n'existe pas : la clé USB est-elle branchée ? Choisissez un dossier existant.")
     if not folder.is_dir():
         raise ExportError(f"{folder} n'est pas un dossier.")
+    if options.selection.include_confidential and store.read_only:
+        raise ExportError(READ_ONLY_CONFIDENTIAL)
     name = f"rased-export-{site_of(store)}-{clock().strftime('%Y%m%d-%H%M%S')}"
     secret, stable = pseudonym_secret(store)
     rows = BundleRows(store, options, secret)

@@ -48,7 +48,10 @@ from rased_tui.widgets.form import field_row
 from rased_tui.widgets.toggles import TickBox
 
 ALL = "toutes"
-FOLDER_SETTING = "export_folder"
+FOLDER_SETTING = "export_folder"  # the settings' default folder
+# The folder of the last export, proposed when the settings (8) name no default folder. Kept
+# apart from the settings' own `export_folder`, which an export never changes.
+LAST_FOLDER_SETTING = "last_export_folder"
 FOLDER_PLACEHOLDER = "/media/…/CLE-USB"
 EXPORT, IMPORT = "export", "import"
 FORMATS = [("Excel (tableur, séparateur « ; »)", CsvFormat.EXCEL.value),
@@ -232,9 +235,7 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
         store = self.app.store
         try:
             years = store.school_years()
-            # the defaults of the settings (8); no folder set: empty, nothing is written where
-            # the user did not choose
-            defaults = store.settings()
+            defaults = store.settings()  # the default options of the settings (8)
         except StoreError as error:
             self.notify(str(error), title="Lecture impossible", severity="error")
             years, defaults = [], Settings()
@@ -255,9 +256,17 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
                                                  placeholder="au moins 10 caractères, plusieurs mots"))
         yield field_row("Confirmation", Input(password=True, compact=True, id="export-passphrase-again",
                                               placeholder="la même phrase, encore"))
-        yield field_row("Dossier de destination", Input(defaults.export_folder, compact=True, id="export-folder",
+        yield field_row("Dossier de destination", Input(self.proposed_folder(defaults), compact=True, id="export-folder",
                                                         suggester=PathSuggester(bundles=False),
                                                         placeholder=FOLDER_PLACEHOLDER))
+
+    def proposed_folder(self, defaults: Settings) -> str:
+        """The settings' folder, else the last export's; empty when neither (nothing is
+        written where the user did not choose)."""
+        try:
+            return defaults.export_folder or self.app.store.get_setting(LAST_FOLDER_SETTING) or ""
+        except StoreError:
+            return defaults.export_folder
 
     def on_mount(self) -> None:
         for label in self.query(".field .error"):
@@ -266,6 +275,8 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
         self._status("")
         self._say("")
         self.query_one("#export-import").display = not self.app.store.read_only
+        # a read-only review hides the confidential notes: it cannot export them either
+        self.query_one("#export-confidential-row").display = not self.app.store.read_only
         self._show_encryption()
         self._show_periods()
         self._show_summary()
@@ -487,8 +498,8 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
         if store.read_only:
             return
         try:
-            if store.get_setting(FOLDER_SETTING) != str(folder):
-                store.set_setting(FOLDER_SETTING, str(folder))
+            if store.get_setting(LAST_FOLDER_SETTING) != str(folder):
+                store.set_setting(LAST_FOLDER_SETTING, str(folder))
         except StoreError as error:
             self.notify(str(error), title="Dossier non retenu", severity="warning")
 
@@ -505,7 +516,7 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
 
     def _ask_import(self, previous: ImportRequest | None, passphrase_error: str = "") -> None:
         try:
-            folder = self.app.store.get_setting(FOLDER_SETTING) or ""
+            folder = self.proposed_folder(self.app.store.settings())
         except StoreError:
             folder = ""
         # the last import, else the folder of the last export (often the USB key) to complete
