@@ -41,6 +41,7 @@ def test_defaults_and_a_round_trip_through_the_table(store):
 
 def test_only_the_settings_that_change_are_written_and_audited(store):
     store.save_settings(Settings(zone="B"))
+    assert [row["row_id"] for row in audit_rows(store)] == ["zone"]  # defaults are not written
     first = len(audit_rows(store))
     store.save_settings(Settings(zone="B"))
     assert len(audit_rows(store)) == first
@@ -48,6 +49,9 @@ def test_only_the_settings_that_change_are_written_and_audited(store):
     assert store.get_setting("zone") is None
     last = audit_rows(store)[-1]
     assert (last["row_id"], json.loads(last["before"]), last["after"]) == ("zone", {"value": "B"}, None)
+    store.set_setting("retention_years", "douze")  # reads as the default, 3
+    store.save_settings(Settings())
+    assert store.get_setting("retention_years") == "3"
 
 
 def test_a_value_that_no_longer_reads_falls_back_to_its_default(store):

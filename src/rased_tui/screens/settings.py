@@ -46,10 +46,12 @@ def settings_lines(settings: Settings) -> list[tuple[str, str, str]]:
     return [
         ("Circonscription", settings.circonscription or NOT_SET, "en tête des exports et du bilan d'activité"),
         ("Antenne", settings.antenna or NOT_SET, "nomme les exports ; un import la reconnaît"),
-        ("Zone de vacances", zone, "les dates officielles des cinq périodes et des réunions du pôle"),
+        ("Zone de vacances", zone, "les dates officielles des périodes d'une année pas encore enregistrée ; "
+         "pour une année déjà enregistrée, la touche o de l'écran des réunions (7) reprend celles de la zone"),
         ("Durée de conservation", f"{count(settings.retention_years, 'an')} après la clôture",
-         "au-delà, l'identité de l'élève d'un dossier clôturé est effacée"),
-        ("Dossier d'export", settings.export_folder or NOT_SET, "proposé par l'export (4) et l'ordre du jour (7)"),
+         "au-delà, l'identité de l'élève d'un dossier clôturé est à effacer"),
+        ("Dossier d'export", settings.export_folder or NOT_SET,
+         "proposé par l'export (4) et l'ordre du jour (7) ; sans lui, le dossier du dernier export"),
         ("Format d'export", FORMAT_LABELS[settings.export_format], "proposé par l'export"),
         ("Export chiffré", yes_no(settings.export_encrypted), "case « Chiffrer » cochée d'avance"),
         ("Dossiers ouverts seulement", yes_no(settings.export_open_only), "case cochée d'avance dans l'export"),
