@@ -3,7 +3,8 @@ période changes them, `entrée` on a figure lists exactly the cases behind it, 
 opens the case, and it all works read-only and at 80×24.
 
 The store's figures themselves are checked against an independent count in test_statistics.py;
-here the cases listed are checked against a plain SQL of the test.
+here the cases listed are checked against rows read with plain SELECTs and filtered in Python,
+or against hand-made cases.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import pytest
 from textual.widgets import DataTable, Select
 
 from rased_tui.app import RasedApp
+from rased_tui.domain.enums import EntryKind
+from rased_tui.domain.models import Aid, TimelineEntry
 from rased_tui.exchange.demo import generate_demo
 from rased_tui.screens.case import CaseScreen
 from rased_tui.screens.dashboard import DashboardScreen, FigureCasesScreen
@@ -22,6 +25,14 @@ from rased_tui.store import Store
 
 SIZE = (120, 40)
 TODAY = date(2026, 11, 21)
+YEAR_DAYS = (date(2026, 8, 1), date(2027, 7, 31))  # 2026-2027
+
+
+def running(aid, days: tuple[date, date]) -> bool:
+    """An aid begun by today whose days meet `days` (an aid planned for later is not running)."""
+    first = date.fromisoformat(aid["start_date"])
+    last = date.fromisoformat(aid["end_date"]) if aid["end_date"] else None
+    return first <= TODAY and first <= days[1] and (last is None or last >= days[0])
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +191,8 @@ async def test_the_cases_behind_aids_and_delays(demo_store):
     """An aid figure lists the cases of its aids; a delay the cases measured."""
     statistics = demo_store.activity_statistics("2026-2027")
     psy = next(figure for figure in statistics.aids_by_kind if figure.key == "psy")
-    expected = {row[0] for row in demo_store.connection.execute(
-        "SELECT case_id FROM aids WHERE kind = 'psy' AND consent_status = 'donne' AND start_date <= '2027-07-31'"
-        " AND (end_date IS NULL OR end_date >= '2026-08-01')")}
+    expected = {aid["case_id"] for aid in demo_store.connection.execute("SELECT * FROM aids")
+                if aid["kind"] == "psy" and aid["consent_status"] == "donne" and running(aid, YEAR_DAYS)}
     analysed = {row[0] for row in demo_store.connection.execute(
         "SELECT DISTINCT c.id FROM cases c JOIN timeline_entries e ON e.case_id = c.id"
         " WHERE e.kind = 'analyse' AND c.date_sent >= '2026-08-01'")}
@@ -250,3 +260,35 @@ async def test_an_empty_base_shows_zeros(store):
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is screen  # nothing behind a 0
+
+
+async def test_an_aid_yet_to_begin_is_neither_counted_nor_listed(store, make_school, make_member, make_pupil_case):
+    """On 21/11/2026, of two E aids agreed to, the one begun on 05/10/2026 counts and is listed;
+    the one to begin on 01/03/2027 is neither (in the year nor in the current période)."""
+    school = store.add_school(make_school())
+    member = store.add_member(make_member())
+    begun = store.add_case(make_pupil_case(school.id, {"first_name": "Ana"}, date_sent="2026-09-14"))
+    planned = store.add_case(make_pupil_case(school.id, {"first_name": "Eva"}, date_sent="2026-10-05"))
+    for case, start in ((begun, "2026-10-05"), (planned, "2027-03-01")):
+        store.open_aid(Aid(case_id=case.id, member_id=member.id, kind="E", modality="petit_groupe", start_date=start,
+                           consent_status="donne", consent_form="ecrit"),
+                       TimelineEntry(case_id=case.id, kind=EntryKind.SECONDE_INTENTION, sub_kind="aide_specialisee",
+                                     date="2026-10-05", member_ids=[member.id]))
+    app = new_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_dashboard(pilot)
+        for period in ("annee", "2"):  # the whole year, then the current période
+            screen.query_one("#dashboard-period", Select).value = period
+            await settle(pilot)
+            table = rows(screen)
+            assert table["total:aides"][2:] == table["figure:aides:E"][2:] == ["1", "1", "0"], period
+            assert " · 1 aide (1 élève) · " in shown(screen, "dashboard-summary")
+            for key in ("total:aides", "figure:aides:E"):
+                select_row(screen, key)
+                await pilot.press("enter")
+                await pilot.pause()
+                assert isinstance(app.screen, FigureCasesScreen)
+                assert set(rows(app.screen, "figure-cases-table")) == {begun.id}
+                assert "1 dossier" in shown(app.screen, "figure-cases-title")
+                await pilot.press("escape")
+                await settle(pilot)

@@ -4,7 +4,8 @@
 
 Every figure is checked against a count made here in plain Python over the rows of the tables
 (read with `SELECT *`, no GROUP BY), with the rules written the way a person states them: a
-request belongs to the période `calendar.period_of` gives for its date, a status is what
+request belongs to the période `calendar.period_of` gives for its date (after the last one, to
+the last one), an aid runs once it has begun and until it ends, a status is what
 `domain.status.derive_status` makes of the timeline, a pupil is a pupil id counted once.
 """
 
@@ -121,13 +122,16 @@ def independent_figures(store: Store, school_year: str, period_number: int | Non
         span = (period.start, period.end)
 
     def dated_in(text: str | None) -> bool:
-        """A date that counts: in the year, and (a période chosen) in it or the holidays before."""
+        """A date that counts: in the year, and (a période chosen) in it or the holidays before,
+        or for the last période, the days after it up to 31 July."""
         if text is None:
             return False
         day = date.fromisoformat(text)
         if school_year_of(day) != school_year:
             return False
-        return period_number is None or getattr(period_of(day, periods), "number", None) == period_number
+        found = period_of(day, periods)
+        number = found.number if found else max(p.number for p in periods)  # after the last one: in it
+        return period_number is None or number == period_number
 
     counts: dict = defaultdict(lambda: defaultdict(Count))
     requests = [case for case in base.cases.values() if dated_in(case["date_sent"])]
@@ -147,8 +151,11 @@ def independent_figures(store: Store, school_year: str, period_number: int | Non
             counts["cases"]["total"].add(case)
             counts["status"][status_of(base, case["id"])].add(case)
     for aid in base.aids:
-        ran = aid["start_date"] <= span[1].isoformat() and (aid["end_date"] or "9999") >= span[0].isoformat()
-        if aid["consent_status"] == "donne" and ran:
+        first_day = date.fromisoformat(aid["start_date"])
+        last_day = date.fromisoformat(aid["end_date"]) if aid["end_date"] else None
+        begun = first_day <= TODAY  # an aid planned for later is not running yet
+        overlaps = first_day <= span[1] and (last_day is None or last_day >= span[0])
+        if aid["consent_status"] == "donne" and begun and overlaps:
             case = base.cases[aid["case_id"]]
             for name, key in (("aids", "total"), ("kind", aid["kind"]), ("modality", aid["modality"])):
                 counts[name][key].add(case)
@@ -259,15 +266,18 @@ def test_the_demo_has_something_to_count(demo_store):
 
 
 def test_the_periodes_split_the_requests_of_the_year(demo_store):
-    """Each request of the year falls in exactly one période (or after the last one)."""
-    whole = set(demo_store.activity_statistics("2025-2026").requests.case_ids)
-    by_period = [set(demo_store.activity_statistics("2025-2026", number).requests.case_ids) for number in range(1, 6)]
+    """Each request, closure and end of aid of the year falls in exactly one période: the five
+    add up to the year."""
+    whole = demo_store.activity_statistics("2025-2026")
+    parts = [demo_store.activity_statistics("2025-2026", number) for number in range(1, 6)]
+    by_period = [set(part.requests.case_ids) for part in parts]
     assert sum(map(len, by_period)) == len(set().union(*by_period))
-    assert set().union(*by_period) <= whole
-    last_end = max(span.end for span in demo_store.periods_of_year("2025-2026"))
-    after = {case_id for case_id in whole - set().union(*by_period)
-             if demo_store.get_case(case_id).date_sent <= last_end}
-    assert after == set()
+    assert set().union(*by_period) == set(whole.requests.case_ids)
+    assert sum(part.requests.count for part in parts) == whole.requests.count
+    assert sum(part.closures.count for part in parts) >= whole.closures.count  # a case closed twice: in each
+    ended = [{d.key: d for d in part.delays}["duree_aides"].count for part in parts]
+    assert sum(ended) == {d.key: d for d in whole.delays}["duree_aides"].count
+    # (the demo dates nothing after période 5: test_the_days_after_periode_5_count_in_it does)
 
 
 def test_the_text_and_the_csv_name_no_pupil_and_no_teacher(demo_store, tmp_path):
@@ -556,10 +566,76 @@ def test_the_stats_csv_opens_in_libreoffice_as_numbers_and_texts(store, make_sch
     assert [cell.kind for cell in delay[4:5]] == ["n"] and delay[7].text == "7"
 
 
-def test_dates_of_the_window_cover_the_year_without_gap(store):
+def test_dates_of_the_window_cover_the_year_without_gap(store, make_school, make_pupil_case, monkeypatch):
+    monkeypatch.setenv("RASED_TUI_TODAY", "2027-07-31")  # the year over: a request of July can be written
     for number, (first, last) in enumerate(PERIODS, start=1):
         store.add_period(Period(school_year=YEAR, number=number, start_date=first, end_date=last, source="manuel"))
     windows = [store.statistics_scope(YEAR, number).window for number in range(1, 6)]
     assert windows[0][0] == date(2026, 8, 1)
     assert all(windows[i + 1][0] == windows[i][1] + timedelta(days=1) for i in range(4))
     assert store.statistics_scope(YEAR).window == (date(2026, 8, 1), date(2027, 7, 31))
+    assert windows[4] == (date(2027, 4, 17), date(2027, 7, 31))  # période 5: up to the year's last day
+    school = store.add_school(make_school())
+    late = store.add_case(make_pupil_case(school.id, date_sent="2027-07-06"))  # after période 5's end (03/07)
+    assert store.activity_statistics(YEAR, 5).requests.case_ids == (late.id,)
+    assert store.activity_statistics(YEAR).requests.case_ids == (late.id,)
+    assert [store.activity_statistics(YEAR, number).requests.count for number in range(1, 5)] == [0, 0, 0, 0]
+
+
+def test_the_days_after_periode_5_count_in_it(store, make_school, make_member, make_pupil_case):
+    """A request, a closure and an end of aid dated after période 5 and up to 31/07 count in
+    période 5 as in the year: the five périodes add up to the year (2025-2026, over)."""
+    last_year = "2025-2026"
+    spans = ((date(2025, 9, 1), date(2025, 10, 17)), (date(2025, 11, 3), date(2025, 12, 19)),
+             (date(2026, 1, 5), date(2026, 2, 13)), (date(2026, 3, 2), date(2026, 4, 17)),
+             (date(2026, 5, 4), date(2026, 7, 3)))
+    for number, (first, last) in enumerate(spans, start=1):
+        store.add_period(Period(school_year=last_year, number=number, start_date=first, end_date=last,
+                                source="manuel"))
+    school = store.add_school(make_school())
+    member = store.add_member(make_member(active_from="2025-09-01"))
+    early = store.add_case(make_pupil_case(school.id, {"first_name": "Ana"}, date_sent="2026-05-11"))
+    late = store.add_case(make_pupil_case(school.id, {"first_name": "Eva"}, date_sent="2026-07-06"))
+    aid = Aid(case_id=early.id, member_id=member.id, kind="E", modality="petit_groupe", start_date="2026-05-18",
+              consent_status="donne", consent_form="ecrit")
+    store.open_aid(aid, TimelineEntry(case_id=early.id, kind=EntryKind.SECONDE_INTENTION,
+                                      sub_kind="aide_specialisee", date="2026-05-18", member_ids=[member.id]))
+    store.end_aid(aid.id, date(2026, 7, 10), AidEndReason.OBJECTIFS_ATTEINTS)
+    store.close_case(TimelineEntry(case_id=early.id, kind=EntryKind.CLOTURE, sub_kind="sans_suite",
+                                   date="2026-07-15"))
+    assert store.statistics_scope(last_year, 5).window == (date(2026, 4, 18), date(2026, 7, 31))
+    assert store.statistics_scope(last_year, 5).span == spans[4]  # the aids running: the période's own days
+    for statistics in (store.activity_statistics(last_year), store.activity_statistics(last_year, 5)):
+        assert set(statistics.requests.case_ids) == {early.id, late.id}
+        assert statistics.closures.case_ids == (early.id,)
+        assert {d.key: d.days for d in statistics.delays}["duree_aides"] == (53,)  # 18/05 → 10/07
+    text = render_text(build_report(store.activity_statistics(last_year, 5)))
+    assert "datées du 18/04/2026 au 31/07/2026" in " ".join(text.splitlines())
+    for number in range(1, 5):
+        statistics = store.activity_statistics(last_year, number)
+        assert (statistics.requests.count, statistics.closures.count) == (0, 0)
+        assert {d.key: d.days for d in statistics.delays}["duree_aides"] == ()
+    for number in range(1, 6):
+        assert_same_figures(store, last_year, number)
+
+
+def test_an_aid_that_has_not_begun_is_not_running_yet(store, hand_made, make_member, make_pupil_case):
+    """On 21/11/2026, an aid agreed to that starts on 01/03/2027 counts neither in 2026-2027
+    nor in the current période, nor in période 4 where it will begin."""
+    c = hand_made
+    member = store.add_member(make_member(role="maitre_e", last_name="Membre à venir"))
+    ana = store.add_case(make_pupil_case(c.lea1.school_id, {"last_name": "Quenouille", "first_name": "Ana"},
+                                         date_sent="2026-11-05", levels=["CE2"]))
+    later = Aid(case_id=ana.id, member_id=member.id, kind="E", modality="petit_groupe", start_date="2027-03-01",
+                consent_status="donne", consent_form="ecrit")
+    store.open_aid(later, TimelineEntry(case_id=ana.id, kind=EntryKind.SECONDE_INTENTION,
+                                        sub_kind="aide_specialisee", date="2026-11-20", member_ids=[member.id]))
+    running = {c.lea1.id, c.lea2.id, c.classe.id, c.tom.id}  # Léa E and psy, the class's G, Tom's E
+    year, current, fourth = (store.activity_statistics(YEAR, number) for number in (None, 2, 4))
+    assert as_tuple(year.aids) == (5, 2, 1, running | {c.lea1.id})  # and Léa's G, ended 06/11
+    assert figure(year.aids_by_kind, "E") == (2, 2, 0, {c.lea1.id, c.tom.id})  # not Ana's
+    assert as_tuple(current.aids) == (5, 2, 1, running)
+    assert as_tuple(fourth.aids) == (4, 2, 1, running)  # open, begun: they may still run in March
+    assert ana.id in year.requests.case_ids and ana.id not in year.aids.case_ids
+    for number in (None, 2, 4):
+        assert_same_figures(store, YEAR, number)

@@ -92,12 +92,13 @@ def _scope_lines(scope: StatisticsScope) -> tuple[str, ...]:
     window = f"du {format_french_date(scope.window[0])} au {format_french_date(scope.window[1])}"
     span = f"du {format_french_date(scope.span[0])} au {format_french_date(scope.span[1])}"
     if scope.period:
+        after = " et les jours qui la suivent jusqu'au 31 juillet" if scope.window[1] > scope.span[1] else ""
         dated = (f"Période {scope.period.number} : {span}. Demandes, clôtures et fins d'aide datées {window} "
-                 "(les vacances qui précèdent la période comptent avec elle).")
+                 f"(les vacances qui précèdent la période{after} comptent avec elle).")
     else:
         dated = f"Demandes, clôtures et fins d'aide datées {window}."
     return (dated,
-            f"Aides spécialisées : celles en cours {span}, avec l'accord de la famille.",
+            f"Aides spécialisées : celles en cours {span} et déjà commencées, avec l'accord de la famille.",
             "Dossiers : ceux de l'année" + (", actifs pendant la période" if scope.period else "")
             + ", selon leur état au " + format_french_date(today()) + ".",
             "Élèves : chacun compté une fois. Groupes : demandes pour un·e enseignant·e, une équipe ou une classe.")

@@ -43,11 +43,13 @@ bilan d'activité (`rased-tui stats` les écrit aussi pour un tableur, sans aucu
 
 - **Demandes reçues** : selon leur objet (élève, enseignant·e, équipe, classe), le demandeur,
   l'école, le niveau, le cycle et le motif. Une demande compte dans la période où elle a été
-  envoyée ; envoyée pendant des vacances, dans la période qui les suit.
+  envoyée ; envoyée pendant des vacances, dans la période qui les suit ; après la période 5,
+  jusqu'au 31 juillet, dans la période 5.
 - **Dossiers** : ceux de l'année (avec une période : ceux actifs pendant celle-ci), selon leur
   état actuel.
-- **Aides spécialisées** : celles en cours pendant l'année ou la période, accord de la famille
-  donné, par type (E, G, psychologique) et par modalité.
+- **Aides spécialisées** : celles en cours pendant l'année ou la période et déjà commencées
+  (pas celles prévues plus tard), accord de la famille donné, par type (E, G, psychologique)
+  et par modalité.
 - **Clôtures** : les dossiers clôturés, selon l'issue.
 - **Délais** : en jours, de la demande à la première analyse, à la première réponse (de 1re ou
   2de intention), au début de la première aide ; et la durée des aides terminées. Médiane : la

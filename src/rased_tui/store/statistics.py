@@ -19,10 +19,13 @@ Which dates count (a `StatisticsScope`):
 - a request belongs to the year its date of sending (`cases.date_sent`) falls in (1 August to
   31 July, as `school_year_of`), and to the first période of that year whose end is on or
   after it (`calendar.period_of`): a request sent during the holidays belongs to the période
-  that follows them. Closures and ends of aids are dated the same way (the "window");
+  that follows them, and one sent after the last période (période 5) up to 31 July belongs to
+  that last période, so that the five périodes add up to the year. Closures and ends of aids
+  are dated the same way (the "window");
 - an aid counts when it ran during the période's own dates, from its first to its last day
-  (the "span", as the caseload screen filters by période); an aid is one the family agreed
-  to (consent 'donne'), as in the caseloads;
+  (the "span", as the caseload screen filters by période), and has begun: its first day is
+  on or before both the span's last day and today (an aid planned to start later is not
+  running yet); an aid is one the family agreed to (consent 'donne'), as in the caseloads;
 - the status is the current one (view `case_status`) of the cases that show in the year
   (view `case_years`), and with a période, of those active during it (as the export picks
   them: `ExportQueries.chosen_cases_sql`).
@@ -120,14 +123,18 @@ class StatisticsScope:
 
     school_year: str
     period: PeriodSpan | None
-    window: tuple[date, date]  # requests, closures, ends of aids (holidays before a période in)
+    # requests, closures, ends of aids: the holidays before a période count with it, and the
+    # days after the last période (5), up to 31 July, with that one
+    window: tuple[date, date]
     span: tuple[date, date]  # the aids running: the période's own first and last day
 
 
 @dataclass(frozen=True)
 class ActivityStatistics:
-    """Every figure of the bilan d'activité, for one scope. Each `by_…` list is in the
-    order of its enumeration (schools: the most requests first), lines at 0 included."""
+    """Every figure of the bilan d'activité, for one scope. Each `by_…` list of an
+    enumeration has one line per member, in its order, lines at 0 included. `by_school` lists
+    only the schools with at least one request, the most requests first; the "Sans niveau"
+    line of `by_level` and `by_cycle` shows only when some request has no class level."""
 
     scope: StatisticsScope
     requests: Figure
@@ -176,7 +183,8 @@ class StatisticsQueries:
             raise StoreError(f"L'année {school_year} n'a pas de période {period_number}.")
         period = periods[index]
         first = periods[index - 1].end + timedelta(days=1) if index else year[0]
-        return StatisticsScope(school_year, period, (first, period.end), (period.start, period.end))
+        last = year[1] if index == len(periods) - 1 else period.end  # période 5: up to 31 July
+        return StatisticsScope(school_year, period, (first, last), (period.start, period.end))
 
     def activity_statistics(self, school_year: str, period_number: int | None = None) -> ActivityStatistics:
         """Every figure for a school year, or one of its périodes (see the module's docstring)."""
@@ -253,7 +261,8 @@ class StatisticsQueries:
                 "by_status": _figures(lines.get("status", {}), _labels(CaseStatus))}
 
     def _aid_figures(self, scope: StatisticsScope) -> dict[str, object]:
-        """The aids agreed to that ran during the span: one count per aid, each pupil once."""
+        """The aids agreed to that ran during the span and have begun (started on or before
+        the span's last day and today): one count per aid, each pupil once."""
         lines = self._grouped(
             f"""WITH running AS MATERIALIZED (
                          SELECT a.case_id, c.pupil_id, a.kind, a.modality
@@ -263,7 +272,7 @@ class StatisticsQueries:
                 SELECT 'total' AS dimension, '{TOTAL}' AS key, {AIDS_COUNTED} FROM running
                 UNION ALL SELECT 'kind', kind, {AIDS_COUNTED} FROM running GROUP BY kind
                 UNION ALL SELECT 'modality', modality, {AIDS_COUNTED} FROM running GROUP BY modality""",
-            {"first": scope.span[0].isoformat(), "last": scope.span[1].isoformat()})
+            {"first": scope.span[0].isoformat(), "last": min(scope.span[1], today()).isoformat()})
         return {"aids": _figure(lines["total"][TOTAL], TOTAL, "Aides spécialisées en cours"),
                 "aids_by_kind": _figures(lines.get("kind", {}), _labels(AidKind)),
                 "aids_by_modality": _figures(lines.get("modality", {}), _labels(Modality))}
