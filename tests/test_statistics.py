@@ -435,6 +435,12 @@ def test_an_empty_base_counts_zeros(store):
 # -- the report -----------------------------------------------------------------------------------------
 
 
+def test_the_report_names_who_sends_it(store, hand_made):
+    report = build_report(store.activity_statistics(YEAR), "Rouen Nord", "RASED de Maromme")
+    assert render_text(report).splitlines()[2] == "Circonscription Rouen Nord · RASED de Maromme"
+    assert {tuple(row[:2]) for row in csv_rows(report)[1:]} == {("Rouen Nord", "RASED de Maromme")}
+
+
 def test_the_text_report_aligns_its_columns(store, hand_made):
     text = render_text(build_report(store.activity_statistics(YEAR, 2)))
     lines = text.splitlines()
@@ -455,10 +461,10 @@ def test_csv_rows_hold_every_figure_and_neutralise_texts(store, make_school, han
     store.add_case(make_pupil_case(formula.id, {"first_name": "Ana"}, date_sent="2026-11-05"))
     rows = csv_rows(build_report(store.activity_statistics(YEAR)))
     assert tuple(rows[0]) == CSV_HEADER
-    assert ["2026-2027", "toute l'année", "Demandes reçues par école", "'=HYPERLIEN(\"x\") école", 1, 1, 0, "", ""] \
+    assert ["", "", "2026-2027", "toute l'année", "Demandes reçues par école", "'=HYPERLIEN(\"x\") école", 1, 1, 0, "", ""] \
         in rows
-    assert ["2026-2027", "toute l'année", "Demandes reçues par objet", "Total", 6, 3, 2, "", ""] in rows
-    assert ["2026-2027", "toute l'année", "Délais en jours", "Demande → première analyse", 3, "", "", 7, 7] in rows
+    assert ["", "", "2026-2027", "toute l'année", "Demandes reçues par objet", "Total", 6, 3, 2, "", ""] in rows
+    assert ["", "", "2026-2027", "toute l'année", "Délais en jours", "Demande → première analyse", 3, "", "", 7, 7] in rows
 
 
 # -- the command line -----------------------------------------------------------------------------------
@@ -488,9 +494,9 @@ def test_cli_stats_prints_the_report_and_writes_the_csv(db_path, store, hand_mad
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n")
     rows = read_csv(target, CsvFormat.EXCEL)
     assert rows == [[str(cell) for cell in row] for row in csv_rows(expected)]
-    by_label = {(row[2], row[3]): row for row in rows[1:]}
-    assert by_label[("Aides en cours par type", "Total")][4:7] == ["5", "2", "1"]
-    assert by_label[("Demandes reçues par niveau", "CE1")][4:7] == ["2", "1", "0"]
+    by_label = {(row[4], row[5]): row for row in rows[1:]}
+    assert by_label[("Aides en cours par type", "Total")][6:9] == ["5", "2", "1"]
+    assert by_label[("Demandes reçues par niveau", "CE1")][6:9] == ["2", "1", "0"]
     assert not [name for name in SECRET_NAMES if name in out or name in raw.decode("utf-8-sig")]
     if os.name == "posix":
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -504,9 +510,9 @@ def test_cli_stats_of_a_periode_in_rfc4180(db_path, store, hand_made, tmp_path, 
     assert out.startswith("Bilan d'activité 2026-2027 — période 2\n")
     assert not target.read_bytes().startswith(b"\xef\xbb\xbf")
     rows = read_csv(target, CsvFormat.RFC4180)
-    assert rows[0] == list(CSV_HEADER) and {row[1] for row in rows[1:]} == {"2"}
-    requests = next(row for row in rows if row[2] == "Demandes reçues par objet" and row[3] == "Total")
-    assert requests[4:7] == ["2", "1", "1"]
+    assert rows[0] == list(CSV_HEADER) and {row[3] for row in rows[1:]} == {"2"}
+    requests = next(row for row in rows if row[4] == "Demandes reçues par objet" and row[5] == "Total")
+    assert requests[6:9] == ["2", "1", "1"]
 
 
 def test_cli_stats_errors_are_one_french_line(db_path, store, tmp_path, capsys):
@@ -553,17 +559,19 @@ def test_the_stats_csv_opens_in_libreoffice_as_numbers_and_texts(store, make_sch
     formula = store.add_school(make_school(name="=SOMME(1;2) école"))
     store.add_case(make_pupil_case(formula.id, {"first_name": "Ana"}, date_sent="2026-11-05"))
     target = tmp_path / "bilan.csv"
-    write_csv(build_report(store.activity_statistics(YEAR)), target, CsvFormat.EXCEL)
+    report = build_report(store.activity_statistics(YEAR), "Rouen Nord", "-RASED de Maromme")
+    write_csv(report, target, CsvFormat.EXCEL)
     sheet = read_xlsx(convert([target], FRENCH_EXCEL, tmp_path)[target.name])
     assert [cell.text for cell in sheet[0]] == list(CSV_HEADER)
     assert not [cell for row in sheet for cell in row if cell is not None and (cell.formula or cell.kind == "e")]
-    school = next(row for row in sheet if row[3] is not None and "SOMME" in row[3].text)
-    assert school[3].is_text and school[3].text == "'=SOMME(1;2) école"
-    assert school[4].kind == "n" and school[4].text == "1"
-    years = {row[0].text for row in sheet[1:]}
-    assert years == {"2026-2027"} and all(row[0].is_text for row in sheet[1:])  # not taken for a date
-    delay = next(row for row in sheet if row[3] is not None and row[3].text == "Demande → première analyse")
-    assert [cell.kind for cell in delay[4:5]] == ["n"] and delay[7].text == "7"
+    assert {(row[0].text, row[1].text) for row in sheet[1:]} == {("Rouen Nord", "'-RASED de Maromme")}
+    school = next(row for row in sheet if row[5] is not None and "SOMME" in row[5].text)
+    assert school[5].is_text and school[5].text == "'=SOMME(1;2) école"
+    assert school[6].kind == "n" and school[6].text == "1"
+    years = {row[2].text for row in sheet[1:]}
+    assert years == {"2026-2027"} and all(row[2].is_text for row in sheet[1:])  # not taken for a date
+    delay = next(row for row in sheet if row[5] is not None and row[5].text == "Demande → première analyse")
+    assert [cell.kind for cell in delay[6:7]] == ["n"] and delay[9].text == "7"
 
 
 def test_dates_of_the_window_cover_the_year_without_gap(store, make_school, make_pupil_case, monkeypatch):

@@ -505,8 +505,10 @@ def run_stats(arguments: argparse.Namespace) -> int:
     if not path.exists():
         raise CommandError(f"{path} n'existe pas : aucun chiffre à donner.")
     with Store.open(path, read_only=True) as store:
-        report = build_report(store.activity_statistics(arguments.annee or school_year_of(today()), arguments.periode))
-        csv_format = CsvFormat(arguments.format or store.settings().export_format)
+        settings = store.settings()
+        report = build_report(store.activity_statistics(arguments.annee or school_year_of(today()), arguments.periode),
+                              settings.circonscription, settings.antenna)
+        csv_format = CsvFormat(arguments.format or settings.export_format)
     if arguments.csv:
         target = Path(arguments.csv).expanduser()
         if target.is_dir():

@@ -28,7 +28,7 @@ LINE_WIDTH = 96  # the scope's sentences are wrapped there
 MAX_LABEL_WIDTH = 46
 EIGHTHS = " ▏▎▍▌▋▊▉"  # a bar's last cell, by eighths
 WHOLE_YEAR = "toute l'année"
-CSV_HEADER = ("année scolaire", "période", "section", "libellé", "nombre", "élèves", "groupes",
+CSV_HEADER = ("circonscription", "antenne", "année scolaire", "période", "section", "libellé", "nombre", "élèves", "groupes",
               "médiane (jours)", "90e centile (jours)")
 
 
@@ -53,6 +53,9 @@ class Report:
     title: str
     scope_lines: tuple[str, ...]
     sections: tuple[Section, ...]
+    # who sends it (the settings' names): the DSDEN gathers the reports of several antennas
+    circonscription: str = ""
+    antenna: str = ""
 
     @property
     def period_text(self) -> str:
@@ -60,8 +63,9 @@ class Report:
         return str(self.scope.period.number) if self.scope.period else WHOLE_YEAR
 
 
-def build_report(statistics: ActivityStatistics) -> Report:
-    """The sections of the bilan d'activité, from the store's figures."""
+def build_report(statistics: ActivityStatistics, circonscription: str = "", antenna: str = "") -> Report:
+    """The sections of the bilan d'activité, from the store's figures, under the names of the
+    circonscription and the antenna that send it."""
     scope = statistics.scope
     title = f"Bilan d'activité {scope.school_year}"
     if scope.period:
@@ -85,7 +89,10 @@ def build_report(statistics: ActivityStatistics) -> Report:
                 note="réponse : de 1re ou 2de intention ; médiane : la moitié au plus ; 90 % : neuf sur dix "
                      "au plus"),
     )
-    return Report(scope, title, _scope_lines(scope), sections)
+    sender = " · ".join(part for part in (f"Circonscription {circonscription}" if circonscription else "",
+                                          antenna) if part)
+    scope_lines = ((sender,) if sender else ()) + _scope_lines(scope)
+    return Report(scope, title, scope_lines, sections, circonscription, antenna)
 
 
 def _scope_lines(scope: StatisticsScope) -> tuple[str, ...]:
@@ -168,7 +175,8 @@ def _days(value: int | None) -> str:
 def csv_rows(report: Report) -> list[list[str | int]]:
     """The report's lines as spreadsheet rows (header first), texts neutralised."""
     rows: list[list[str | int]] = [list(CSV_HEADER)]
-    start = [report.scope.school_year, report.period_text]
+    start = [neutralise(report.circonscription), neutralise(report.antenna), report.scope.school_year,
+             report.period_text]
     for section in report.sections:
         title = neutralise(section.title)
         for figure in section.figures:

@@ -181,7 +181,9 @@ bilan d'activité (`rased-tui stats` les écrit aussi pour un tableur, sans aucu
         self._asked = (year, period)
         self.query_one("#dashboard-summary", Static).update("Calcul en cours…")
         store = self.app.store
-        self.run_worker(lambda: build_report(store.activity_statistics(year, period)), name=f"{year}:{period}",
+        settings = store.settings()
+        self.run_worker(lambda: build_report(store.activity_statistics(year, period), settings.circonscription,
+                                             settings.antenna), name=f"{year}:{period}",
                         group=STATISTICS, thread=True, exclusive=True, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
