@@ -303,12 +303,15 @@ def test_a_missing_folder_or_base_is_refused_and_nothing_is_created(base, tmp_pa
 
 
 def test_file_system_errors_are_said_in_french_without_the_hidden_name(tmp_path):
-    from rased_tui.cli import french_os_error
+    import errno
 
-    error = OSError(30, "Read-only file system", str(tmp_path / "cle" / ".rased-export-x.partiel" / "ecoles.csv"))
-    error.errno = 30
+    from rased_tui.domain.french import french_os_error, os_reason
+
+    error = OSError(errno.EROFS, "Read-only file system", str(tmp_path / "cle" / ".rased-export-x.partiel" / "x.csv"))
     message = french_os_error(error)
     assert "lecture seule" in message and ".partiel" not in message and "Read-only" not in message
+    assert os_reason(PermissionError(errno.EPERM, "Operation not permitted")) == "opération non permise"
+    assert os_reason(OSError(errno.EBADF, "Bad file descriptor")) == "Bad file descriptor"  # a rare one as it is
 
 
 def test_export_into_a_file_path_is_refused_in_french(base, tmp_path, capsys):

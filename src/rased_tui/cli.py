@@ -23,7 +23,6 @@ imported only by the command that needs them.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -31,7 +30,7 @@ from pathlib import Path
 
 from rased_tui import __version__
 from rased_tui.domain.calendar import today
-from rased_tui.domain.french import count
+from rased_tui.domain.french import count, french_os_error
 from rased_tui.store import Store, StoreError, resolve_database_path
 from rased_tui.store.opening import DATABASE_VARIABLE
 
@@ -244,30 +243,6 @@ def _run_catching_errors(command: Callable[[], int]) -> int:
         print(f"rased-tui : erreur inattendue ({type(error).__name__}) ; "
               "relancez avec RASED_TUI_DEBUG=1 pour le détail.", file=sys.stderr)
         return 1
-
-
-OS_ERRORS_IN_FRENCH = {
-    errno.EROFS: "le support est en lecture seule (clé USB verrouillée ?)",
-    errno.ENOSPC: "plus de place sur le disque ou la clé : rien n'a été gardé à moitié",
-    errno.EACCES: "permission refusée",
-    errno.EPERM: "opération non permise",
-    errno.ENOENT: "fichier ou dossier introuvable",
-    errno.EIO: "erreur d'entrée / sortie (clé retirée ?)",
-    errno.EDQUOT: "quota de disque dépassé",
-}
-
-
-def french_os_error(error: OSError) -> str:
-    """One French sentence for a file system error, naming the visible file (not a hidden
-    temporary one of an export)."""
-    reason = OS_ERRORS_IN_FRENCH.get(error.errno, error.strerror or str(error))
-    where = Path(error.filename) if error.filename else None
-    if where is not None:
-        hidden = next((index for index, part in enumerate(where.parts)
-                       if part.startswith(".") and part not in (".", "..")), None)
-        if hidden:
-            where = Path(*where.parts[:hidden])
-    return f"erreur du système de fichiers{f' ({where})' if where else ''} : {reason}."
 
 
 def check_frozen_today() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rased_tui.domain.calendar import format_french_date
-from rased_tui.domain.french import count
+from rased_tui.domain.french import count, os_reason
 from rased_tui.exchange.bundle_spec import (
     BUNDLE_FORMAT,
     CASES,
@@ -283,7 +283,7 @@ def read_bundle_or_refuse(bundle: Path, passphrase: Callable[[], str] | None) ->
     try:
         return read_bundle(bundle, passphrase)  # a wrong passphrase is already an ImportRefused
     except OSError as error:
-        raise ImportRefused(f"Lecture impossible de {error.filename or bundle} : {error.strerror or error}.") from None
+        raise ImportRefused(f"Lecture impossible de {error.filename or bundle} : {os_reason(error)}.") from None
 
 
 def merge_parsed(store: Store, parsed: ParsedBundle, *, prefer_newer: bool = False,

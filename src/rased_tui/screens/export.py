@@ -32,7 +32,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rased_tui.domain.calendar import format_french_date
-from rased_tui.domain.french import count
+from rased_tui.domain.french import count, os_reason
 from rased_tui.exchange.bundle_spec import FILES, MANIFEST
 from rased_tui.exchange.export import ExportError, ExportOptions, ExportResult, export_bundle, pseudonym_secret
 from rased_tui.exchange.importer import ImportRefused, ImportReport, import_bundle
@@ -111,8 +111,7 @@ def missing_folder_text(folder: Path) -> str:
 
 def file_error_text(error: OSError, where: Path | str) -> str:
     """An error of the file system as one French sentence."""
-    reason = error.strerror or str(error)
-    return f"Écriture impossible dans {error.filename or where} : {reason}. Rien n'a été exporté."
+    return f"Écriture impossible dans {error.filename or where} : {os_reason(error)}. Rien n'a été exporté."
 
 
 def counts_text(row_counts: dict[str, int]) -> str:
@@ -555,7 +554,7 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
                 return Outcome(error=f"{error} Rien n'a été importé.")
             except OSError as error:
                 return Outcome(error=f"Lecture impossible de {error.filename or request.path} : "
-                                     f"{error.strerror or error}. Rien n'a été importé.")
+                                     f"{os_reason(error)}. Rien n'a été importé.")
             except Exception as error:  # never a traceback on the screen
                 return Outcome(error=f"Erreur inattendue ({type(error).__name__}) : rien n'a été importé.")
 

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
+from rased_tui.domain.french import os_reason
 from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.migrations import SCHEMA_VERSION, apply_schema, migrate
 
@@ -237,7 +238,7 @@ def copy_aside(connection: sqlite3.Connection, path: Path, version: int) -> Path
     except OSError as error:
         raise StoreError(
             f"Impossible de mettre une copie de {path} de côté avant sa mise à jour "
-            f"({error.strerror or error}) : rien n'a été modifié."
+            f"({os_reason(error)}) : rien n'a été modifié."
         ) from None
     copy = sqlite3.connect(target)
     try:
@@ -311,7 +312,7 @@ def open_connection(path: Path, *, read_only: bool = False, leave_no_trace: bool
         try:
             create_database(path)
         except OSError as error:
-            raise StoreError(f"Impossible de créer {path} : {error.strerror or error}.") from None
+            raise StoreError(f"Impossible de créer {path} : {os_reason(error)}.") from None
         except sqlite3.Error as error:
             raise translate_sqlite_error(error) from None
     check_file(path, read_only=read_only)

@@ -32,6 +32,7 @@ from rased_tui.domain.enums import (
     Role,
     SecondResponse,
 )
+from rased_tui.domain.french import os_reason
 from rased_tui.domain.settings import Settings
 from rased_tui.domain.filters import CaseFilter, StatusGroup, search_words
 from rased_tui.domain.models import (
@@ -884,7 +885,7 @@ class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, M
         except FileExistsError:
             raise StoreError(f"{target} existe déjà : choisissez un autre nom de fichier.") from None
         except OSError as error:
-            raise StoreError(f"Impossible d'écrire la sauvegarde {target} : {error.strerror or error}.") from None
+            raise StoreError(f"Impossible d'écrire la sauvegarde {target} : {os_reason(error)}.") from None
         try:
             copy = sqlite3.connect(target)
             try:
@@ -896,7 +897,7 @@ class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, M
             target.unlink(missing_ok=True)  # ours: created above
             if isinstance(error, sqlite3.Error):
                 raise translate_sqlite_error(error) from None
-            raise StoreError(f"Impossible d'écrire la sauvegarde {target} : {error.strerror or error}.") from None
+            raise StoreError(f"Impossible d'écrire la sauvegarde {target} : {os_reason(error)}.") from None
 
     @property
     def connection(self) -> sqlite3.Connection:
