@@ -217,6 +217,9 @@ async def test_a_bundle_opens_in_memory_read_only_with_confidential_notes_hidden
         assert (store.settings().zone, store.settings().circonscription) == (sender.zone, sender.circonscription)
         with pytest.raises(StoreError, match="lecture seule"):
             store.set_setting("zone", "A")
+        rows = store.case_page(store_filter(store), 0, 200)
+        teachers = [row["subject"] for row in rows if row["subject_kind"] == "enseignant"]
+        assert teachers and set(teachers) == {"Enseignant·e"}  # the name masked, not a blank
         app = RasedApp(store, source=reviewed.describe())
         async with app.run_test(size=SIZE) as pilot:
             assert "lecture seule" in app.title and "pseudonymisé" in app.sub_title
