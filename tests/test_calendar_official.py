@@ -17,7 +17,7 @@ import pytest
 from rased_tui.domain.calendar import PeriodSpan, approximate_periods
 from rased_tui.domain.enums import EntryKind, MeetingKind, PeriodSource
 from rased_tui.domain.holidays import first_weekday_after, last_school_day, official_periods
-from rased_tui.domain.meetings import MeetingPlan, period_problem, proposed_meeting_date
+from rased_tui.domain.meetings import MeetingPlan, meeting_problem, period_problem, proposed_meeting_date
 from rased_tui.domain.models import TimelineEntry
 from rased_tui.exchange.demo import generate_demo
 from rased_tui.store import Store, StoreError
@@ -224,6 +224,36 @@ def test_taking_the_official_dates_again_keeps_recorded_meetings_in_their_period
     with pytest.raises(StoreError, match="La réunion de la période 1 est fixée au 22/10/2026"):
         store.record_official_periods("2026-2027")
     assert store.periods_of_year("2026-2027")[0].end == date(2026, 10, 23)
+
+
+@pytest.mark.parametrize("recording", ["by hand", "by an analysis"])
+def test_a_recorded_meeting_keeps_its_periodes_when_the_zone_changes(store, recording):
+    """Zone B, période 4 (08/03-16/04/2027) gets its meeting on 15/04/2027, official dates not
+    recorded before: they are recorded with it, so that moving the base to zone A (période 4
+    01/03-09/04) strands neither the meeting nor that year's statistics."""
+    store.set_setting("zone", "B")
+    if recording == "by hand":
+        store.set_meeting("2026-2027", 4, date(2027, 4, 15))
+    else:
+        store.meeting_for("2026-2027", MeetingKind.ORDINAIRE, period_number=4, day=date(2027, 4, 15))
+    recorded = store.list_periods("2026-2027")
+    assert [(p.start_date, p.end_date) for p in recorded] == OFFICIAL[("2026-2027", "B")]
+    assert {(p.source, p.zone.value) for p in recorded} == {(PeriodSource.OFFICIEL, "B")}
+    store.set_setting("zone", "A")
+    assert dates_of(store.periods_of_year("2026-2027")) == OFFICIAL[("2026-2027", "B")]
+    plan = store.meeting_plans("2026-2027")[3]
+    assert plan.recorded and plan.date == date(2027, 4, 15) and meeting_problem(plan.period, plan.date) is None
+    assert dates_of(store.periods_of_year("2027-2028")) == dates_of(official_periods("2027-2028", "A"))  # untouched
+
+
+def test_an_urgent_meeting_or_a_refused_one_records_no_periode(store):
+    store.set_setting("zone", "B")
+    audit_rows = store.counts()["audit_log"]
+    with pytest.raises(StoreError, match="se tient pendant celle-ci"):
+        store.set_meeting("2026-2027", 4, date(2027, 4, 30))  # in the holidays: nothing written
+    assert store.list_periods("2026-2027") == [] and store.counts()["audit_log"] == audit_rows
+    store.meeting_for("2026-2027", MeetingKind.URGENTE, period_number=2, day=date(2026, 11, 16))
+    assert store.list_periods("2026-2027") == []
 
 
 def test_the_next_meetings_run_into_the_next_school_year(store):

@@ -5,15 +5,18 @@ proposed) has to look at, in three parts, and nothing else:
 
 1. the requests received and not analysed yet (status « reçue » or « rouverte »), urgent first,
    then the oldest; those received after the meeting's deadline are flagged;
-2. the bilans due by the meeting: open aids whose next bilan — as the caseloads screen (2)
-   shows it today, domain/caseloads.py — falls on or before its date;
+2. the bilans due by the meeting, reckoned from the meeting and never from the day the agenda
+   is built (`bilan_due`): an open aid with a planned length is due at its planned end; one
+   without is reviewed at the meeting of each période, so due at this meeting if it started
+   before it; none once its end-of-aid evaluation is made;
 3. the aids ending: open aids whose planned end falls after this meeting and before the next.
 
 `agenda_lines` gives its lines, pseudonymised unless asked otherwise: a case is named by its
 number, the request by its kind (élève, enseignant·e, équipe, classe) — never a pupil's or a
 teacher's name. `write_agenda` writes them into a folder the user chose, as a CSV file for a
 spreadsheet (exchange/spreadsheet.py: excel or rfc4180, formulas neutralised) and as Markdown,
-each readable by its owner only, under a temporary name until complete. No Textual here.
+each readable by its owner only, under a temporary name until complete; both or neither, and
+never over a file already there. No Textual here.
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from rased_tui.domain.calendar import PeriodSpan, format_french_date, period_of, school_year_of
+from rased_tui.domain.calendar import format_french_date
 from rased_tui.domain.caseloads import CaseloadAid, CaseloadFilter
 from rased_tui.domain.french import count
 from rased_tui.domain.meetings import MeetingPlan, WaitingRequest, weekday_name
@@ -53,11 +56,10 @@ class Agenda:
     requests: list[WaitingRequest]
     bilans: list[CaseloadAid]
     endings: list[CaseloadAid]
-    current_period: PeriodSpan | None  # today's période: the bilan of an aid without planned length
     members: dict[str, str]  # id -> full name of the members giving the aids
 
     def bilan_due(self, aid: CaseloadAid) -> date | None:
-        return aid.bilan_due(self.current_period)
+        return bilan_due(aid, self.meeting)
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,26 @@ def build_agenda(store, day: date) -> Agenda | None:
     if not upcoming:
         return None
     meeting, following = upcoming[0], (upcoming[1] if len(upcoming) > 1 else None)
-    current = period_of(day, store.periods_of_year(school_year_of(day)))
-    aids = store.caseload_aids(CaseloadFilter(), day)
-    bilans = sorted((aid for aid in aids if (due := aid.bilan_due(current)) is not None and due <= meeting.date),
-                    key=lambda aid: (aid.bilan_due(current), aid.case_number))
+    aids = store.caseload_aids(CaseloadFilter(), day)  # every open aid agreed to, whatever the day
+    bilans = sorted((aid for aid in aids if (due := bilan_due(aid, meeting)) is not None and due <= meeting.date),
+                    key=lambda aid: (bilan_due(aid, meeting), aid.case_number))
     endings = sorted((aid for aid in aids if _ends_between(aid, meeting, following)),
                      key=lambda aid: (aid.planned_end(), aid.case_number))
     members = {member.id: member.full_name for member in store.list_members()}
-    return Agenda(meeting, following, store.waiting_requests(), bilans, endings, current, members)
+    return Agenda(meeting, following, store.waiting_requests(), bilans, endings, members)
+
+
+def bilan_due(aid: CaseloadAid, meeting: MeetingPlan) -> date | None:
+    """When the bilan of an aid is due, for the agenda of `meeting`: at the end of its planned
+    length; without one, at this meeting if the aid started before it (aids are reviewed at the
+    meeting of each période). None once the end-of-aid evaluation is made, or for an aid that
+    ended. Unlike CaseloadAid.bilan_due (today's période), it does not depend on the day the
+    agenda is built."""
+    if aid.final_bilan is not None or not aid.is_open:
+        return None
+    if (end := aid.planned_end()) is not None:
+        return end
+    return meeting.date if aid.start_date < meeting.date else None
 
 
 def _ends_between(aid: CaseloadAid, meeting: MeetingPlan, following: MeetingPlan | None) -> bool:
@@ -181,12 +195,17 @@ def write_agenda(agenda: Agenda, folder: Path, *, nominative: bool = False,
     if not folder.is_dir():
         raise AgendaError(f"{folder} n'est pas un dossier.")
     lines = agenda_lines(agenda, nominative=nominative)
-    stem = _free_stem(folder, f"ordre-du-jour-{agenda.meeting.date.isoformat()}")
-    files = AgendaFiles(folder / f"{stem}.csv", folder / f"{stem}.md")
-    _write_private(files.csv_path, csv_bytes(lines, csv_format))
-    _write_private(files.markdown_path, markdown_text(agenda, lines, nominative=nominative,
-                                                      written_on=written_on).encode("utf-8"))
-    return files
+    stem = f"ordre-du-jour-{agenda.meeting.date.isoformat()}"
+    contents = {".csv": csv_bytes(lines, csv_format),
+                ".md": markdown_text(agenda, lines, nominative=nominative, written_on=written_on).encode("utf-8")}
+    partials: list[Path] = []
+    try:
+        for suffix, data in contents.items():
+            partials.append(_write_partial(folder / f"{stem}{suffix}", data))
+        return _publish_pair(folder, stem, *partials)
+    finally:
+        for partial in partials:
+            partial.unlink(missing_ok=True)
 
 
 def csv_bytes(lines: list[AgendaLine], csv_format: CsvFormat) -> bytes:
@@ -265,17 +284,18 @@ def _markdown_cell(text: str) -> str:
     return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
 
 
-def _free_stem(folder: Path, stem: str) -> str:
+def _free_stems(folder: Path, stem: str) -> Iterator[str]:
+    """The names to try, in order: `stem`, `stem-2`, `stem-3`... when neither file is there."""
     for attempt in range(1, 100):
         candidate = stem if attempt == 1 else f"{stem}-{attempt}"
         if not (folder / f"{candidate}.csv").exists() and not (folder / f"{candidate}.md").exists():
-            return candidate
+            yield candidate
     raise AgendaError(f"Trop d'ordres du jour du même nom dans {folder}.")
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only, under a hidden name until it is complete: a
-    USB key pulled out in the middle never holds a file that looks whole."""
+def _write_partial(path: Path, data: bytes) -> Path:
+    """Write `data` into a hidden file beside `path`, readable by its owner only: a USB key
+    pulled out in the middle never holds a file that looks whole. Returns the hidden file."""
     partial = path.with_name(f".{path.name}{PARTIAL_SUFFIX}")
     partial.unlink(missing_ok=True)  # left by an interrupted attempt
     create_private_file(partial)
@@ -284,7 +304,57 @@ def _write_private(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    return partial
+
+
+def _publish_pair(folder: Path, stem: str, csv_partial: Path, markdown_partial: Path) -> AgendaFiles:
+    """Give the two complete files their names, under the first free stem: both or neither,
+    and never over a file that appeared since the name was found free (then the next stem)."""
+    for candidate in _free_stems(folder, stem):
+        files = AgendaFiles(folder / f"{candidate}.csv", folder / f"{candidate}.md")
+        claimed: list[tuple[Path, Path, bool]] = []  # (partial, name, linked)
+        try:
+            for partial, path in ((csv_partial, files.csv_path), (markdown_partial, files.markdown_path)):
+                claimed.append((partial, path, _claim(partial, path)))
+        except FileExistsError:  # taken since _free_stems looked: the next name
+            _release(claimed)
+            continue
+        except BaseException:
+            _release(claimed)
+            raise
+        try:
+            for partial, path, linked in claimed:
+                if not linked:
+                    os.replace(partial, path)  # over the empty file reserved just before
+        except BaseException:
+            _release(claimed)
+            raise
+        return files
+    raise AssertionError("unreachable")  # _free_stems raises when it runs out of names
+
+
+def _claim(partial: Path, path: Path) -> bool:
+    """Take the name `path` for the complete `partial`; FileExistsError when a file has it.
+
+    A hard link gives the name at once (True) and, unlike a rename, fails when the name is
+    taken. A folder that cannot hold hard links (a USB key in FAT or exFAT) gets the name
+    reserved by the exclusive creation of an empty private file (False), which the caller then
+    replaces with the partial."""
+    try:
+        os.link(partial, path)
+        return True
+    except FileExistsError:
+        raise
+    except OSError:
+        pass  # no hard links here; a real failure (the key pulled out) shows again just below
+    create_private_file(path)
+    return False
+
+
+def _release(claimed: list[tuple[Path, Path, bool]]) -> None:
+    """Remove the names taken by a write that failed: nothing of it stays."""
+    for _partial, path, _linked in claimed:
+        path.unlink(missing_ok=True)

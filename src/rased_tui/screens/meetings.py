@@ -64,7 +64,8 @@ ordinaire du pôle de chacune ; en bas, l'ordre du jour de la prochaine réunion
   d'une demande pour qu'elle y soit analysée (6 jours avant, modifiable).
 - **Ordre du jour** : les demandes reçues et pas encore analysées (les urgentes d'abord, `⚠`,
   puis les plus anciennes ; *hors délai* : reçue après la date limite), les bilans dus d'ici
-  la réunion, les aides dont la fin prévue tombe avant la réunion suivante.
+  la réunion (à la fin prévue de l'aide ; sans durée prévue, à la réunion de chaque période),
+  les aides dont la fin prévue tombe avant la réunion suivante.
 
 | Touche | Action |
 |---|---|

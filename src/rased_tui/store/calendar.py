@@ -9,7 +9,10 @@ recorded whole: five périodes or none.
 
 Each période has one ordinary meeting of the pôle: recorded (by an analysis held there, or
 dated here by hand) or proposed (domain/meetings.py). An ordinary meeting stays within its
-période, and so do the périodes' changes around a recorded meeting.
+période, and so do the périodes' changes around a recorded meeting. Recording an ordinary
+meeting records its year's périodes as they were shown, in the same transaction: a later
+change of the zone setting then moves neither the meeting out of its période nor the past
+years' statistics.
 """
 
 from __future__ import annotations
@@ -110,7 +113,8 @@ class CalendarQueries:
 
     def _record_year(self, school_year: str) -> dict[int, Period]:
         """Write the five périodes shown for a year (official or approximate) when none is
-        recorded yet: a year is recorded whole before one période changes by hand."""
+        recorded yet: a year is recorded whole before one période changes by hand, or before
+        an ordinary meeting of it is recorded or moved (it must stay in its période)."""
         if not self.list_periods(school_year):
             for period in self.year_periods(school_year):
                 self._write_period(None, period.span, period.source or PeriodSource.MANUEL, period.zone)
@@ -156,7 +160,11 @@ class CalendarQueries:
             meeting = Meeting.model_validate(dict(row), context=STORED) if row else None
         if meeting is not None:
             return meeting
-        return self.add_meeting(Meeting(school_year=school_year, period_number=period_number, date=day, kind=kind))
+        with self.transaction():
+            if kind is MeetingKind.ORDINAIRE:
+                self._record_year(school_year)
+            return self.add_meeting(Meeting(school_year=school_year, period_number=period_number, date=day,
+                                            kind=kind))
 
     def set_meeting(self, school_year: str, number: int, day: date,
                     deadline_days: int = DEFAULT_DEADLINE_DAYS) -> MeetingPlan:
@@ -197,6 +205,7 @@ class CalendarQueries:
             return False
         if problem := meeting_problem(new_span, wanted[0]) or deadline_problem(wanted[1]):
             raise StoreError(problem)
+        self._record_year(span.school_year)  # the périodes as shown: a zone changed later moves none
         if meeting is None:
             self._insert("meetings", Meeting(school_year=span.school_year, period_number=span.number, date=wanted[0],
                                              request_deadline_days=wanted[1]).model_dump(mode="json"))
