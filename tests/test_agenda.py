@@ -9,7 +9,9 @@ flagged), the bilans due by the meeting, the aids ending before the following on
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
 import stat
 from datetime import date
 
@@ -20,6 +22,7 @@ from rased_tui.app import RasedApp
 from rased_tui.cli import main
 from rased_tui.domain.enums import AidEndReason, EntryKind
 from rased_tui.domain.models import Aid, AidEvaluation, Case, TimelineEntry
+from rased_tui.exchange import agenda as agenda_module
 from rased_tui.exchange.agenda import (
     BILANS,
     CSV_COLUMNS,
@@ -27,6 +30,7 @@ from rased_tui.exchange.agenda import (
     REQUESTS,
     AgendaError,
     agenda_lines,
+    bilan_due,
     build_agenda,
     write_agenda,
 )
@@ -34,7 +38,7 @@ from rased_tui.exchange.spreadsheet import CsvFormat
 from rased_tui.screens.case import CaseScreen
 from rased_tui.screens.meetings import MeetingsScreen
 from rased_tui.screens.meetings_forms import AgendaDialog, PeriodForm
-from rased_tui.store import Store
+from rased_tui.store import Store, StoreError
 
 DAY = date(2026, 11, 21)
 SIZE = (120, 40)
@@ -104,7 +108,7 @@ def pole(store, make_school, make_member, make_pupil_case) -> dict:
             ("overdue", "E", e, "2026-09-07", 10, {}),        # planned end 16/11: bilan due
             ("on_the_day", "G", g, "2026-09-17", 10, {}),     # planned end 26/11, the meeting's day
             ("evaluated", "E", e, "2026-09-07", 10, {}),      # its final evaluation is made
-            ("no_length", "E", e, "2026-10-05", None, {}),     # bilan at the end of période 2
+            ("no_length", "E", e, "2026-10-05", None, {}),     # no length: bilan at each période's meeting
             ("ending", "E", e, "2026-10-01", 10, {}),         # ends 10/12: before the next meeting
             ("ending_late", "G", g, "2026-11-02", 12, {}),    # ends 25/01/2027: still before it
             ("ends_then", "E", e, "2026-11-05", 12, {}),      # ends 28/01/2027: at the next meeting
@@ -156,8 +160,10 @@ def test_exactly_the_requests_not_analysed_urgent_first_then_the_oldest(store, p
 def test_exactly_the_bilans_due_and_the_aids_ending(store, pole):
     agenda = build_agenda(store, DAY)
     aids = pole["aids"]
-    assert [aid.aid_id for aid in agenda.bilans] == [aids["overdue"].id, aids["on_the_day"].id]
-    assert [agenda.bilan_due(aid) for aid in agenda.bilans] == [date(2026, 11, 16), date(2026, 11, 26)]
+    assert [aid.aid_id for aid in agenda.bilans] == [aids["overdue"].id, aids["on_the_day"].id,
+                                                     aids["no_length"].id]
+    assert [agenda.bilan_due(aid) for aid in agenda.bilans] == [date(2026, 11, 16), date(2026, 11, 26),
+                                                                date(2026, 11, 26)]
     assert [aid.aid_id for aid in agenda.endings] == [aids["ending"].id, aids["ending_late"].id]
     assert [aid.planned_end() for aid in agenda.endings] == [date(2026, 12, 10), date(2027, 1, 25)]
 
@@ -168,7 +174,33 @@ def test_a_recorded_meeting_and_its_deadline_are_used(store, pole):
     assert (agenda.meeting.date, agenda.meeting.recorded, agenda.meeting.deadline) == \
         (date(2026, 11, 24), True, date(2026, 11, 22))
     assert not any(request.after_deadline(agenda.meeting) for request in agenda.requests)
-    assert [aid.aid_id for aid in agenda.bilans] == [pole["aids"]["overdue"].id]  # 26/11 is after it now
+    assert [aid.aid_id for aid in agenda.bilans] == [pole["aids"]["overdue"].id, pole["aids"]["no_length"].id]
+    assert agenda.bilan_due(agenda.bilans[1]) == date(2026, 11, 24)  # on_the_day's 26/11 is after it now
+
+
+@pytest.mark.parametrize("built_on", [date(2026, 11, 27), date(2026, 12, 10), date(2026, 12, 18),
+                                      date(2026, 12, 26), date(2027, 1, 5), date(2027, 1, 20), date(2027, 1, 28)])
+def test_the_bilans_do_not_depend_on_the_day_the_agenda_is_built(store, pole, built_on):
+    """Période 3's meeting (28/01/2027), built at the end of période 2, in the holidays or in
+    période 3: the same bilans, among them the aid without planned length (reviewed at the
+    meeting of each période) — not only when built in période 2 as before."""
+    agenda = build_agenda(store, built_on)
+    assert agenda.meeting.date == date(2027, 1, 28)
+    aids = pole["aids"]
+    expected = [("overdue", date(2026, 11, 16)), ("on_the_day", date(2026, 11, 26)), ("ending", date(2026, 12, 10)),
+                ("ending_late", date(2027, 1, 25)), ("no_length", date(2027, 1, 28)), ("ends_then", date(2027, 1, 28))]
+    assert sorted((aid.aid_id, agenda.bilan_due(aid)) for aid in agenda.bilans) == \
+        sorted((aids[key].id, due) for key, due in expected)
+
+
+def test_the_bilan_of_an_aid_is_reckoned_from_the_meeting(store, pole):
+    meeting = build_agenda(store, DAY).meeting  # 26/11/2026
+    by_id = {aid.aid_id: aid for aid in store.caseload_aids(agenda_module.CaseloadFilter(), DAY)}
+    no_length = by_id[pole["aids"]["no_length"].id]
+    assert bilan_due(no_length, meeting) == date(2026, 11, 26)
+    assert bilan_due(no_length.__class__(**{**no_length.__dict__, "start_date": meeting.date}), meeting) is None
+    assert bilan_due(no_length.__class__(**{**no_length.__dict__, "final_bilan": DAY}), meeting) is None
+    assert bilan_due(by_id[pole["aids"]["after"].id], meeting) == date(2027, 2, 1)  # its planned end
 
 
 def test_an_empty_base_has_an_empty_agenda(store):
@@ -192,7 +224,7 @@ def test_the_csv_file_reads_back_for_a_spreadsheet(store, pole, key):
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     rows = read_csv(files.csv_path)
     assert list(rows[0]) == list(CSV_COLUMNS)
-    assert [row["Rubrique"] for row in rows] == [REQUESTS] * 6 + [BILANS] * 2 + [ENDINGS] * 2
+    assert [row["Rubrique"] for row in rows] == [REQUESTS] * 6 + [BILANS] * 3 + [ENDINGS] * 2
     requests = rows[:6]
     assert [row["N° dossier"] for row in requests] == numbers(pole, "urgent", "old", "early", "team", "reopened",
                                                               "late")
@@ -200,8 +232,8 @@ def test_the_csv_file_reads_back_for_a_spreadsheet(store, pole, key):
     assert [row["Après la date limite"] for row in requests] == ["non"] * 5 + ["oui"]
     assert requests[-1]["Reçue le"] == "21/11/2026" and requests[0]["Motif"] == "Difficultés en lecture"
     assert requests[2]["École"] == "'=SOMME(A1:A9) École"  # never computed by a spreadsheet
-    assert [row["Bilan dû le"] for row in rows[6:8]] == ["16/11/2026", "26/11/2026"]
-    assert [row["Fin prévue le"] for row in rows[8:]] == ["10/12/2026", "25/01/2027"]
+    assert [row["Bilan dû le"] for row in rows[6:9]] == ["16/11/2026", "26/11/2026", "26/11/2026"]
+    assert [row["Fin prévue le"] for row in rows[9:]] == ["10/12/2026", "25/01/2027"]
     assert rows[6]["Aide"] == "Aide à dominante pédagogique (E)" and rows[6]["Membre"] == "Anne Lefèvre"
     assert stat.S_IMODE(files.csv_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(files.markdown_path.stat().st_mode) == 0o600
@@ -222,13 +254,13 @@ def test_the_markdown_file(store, pole, key):
     assert "réunion proposée (date à confirmer)" in text
     assert "Demandes reçues jusqu'au 20/11/2026 (6 jours avant la réunion)" in text
     assert "Réunion suivante : jeudi 28/01/2027 (proposée)." in text
-    assert "## 1. Demandes à analyser (6)" in text and "## 2. Bilans dus d'ici le 26/11/2026 (2)" in text
+    assert "## 1. Demandes à analyser (6)" in text and "## 2. Bilans dus d'ici le 26/11/2026 (3)" in text
     assert "## 3. Aides qui se terminent avant la réunion suivante (2)" in text
     late_line = next(line for line in text.splitlines() if pole["cases"]["late"].number in line)
     assert late_line.endswith("| 21/11/2026 | après la date limite |")
     reopened_line = next(line for line in text.splitlines() if pole["cases"]["reopened"].number in line)
     assert "| rouverte |" in reopened_line
-    assert text.count("\n| ") == 3 + 6 + 2 + 2  # three headings and the lines
+    assert text.count("\n| ") == 3 + 6 + 3 + 2  # three headings and the lines
 
 
 def test_an_empty_agenda_says_so(store, key):
@@ -268,6 +300,57 @@ def test_files_never_overwrite_and_a_missing_folder_is_said(store, pole, key):
         write_agenda(agenda, first.csv_path)
 
 
+@pytest.mark.parametrize("taken", [".csv", ".md"])
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_a_file_appearing_after_the_name_was_found_free_is_never_overwritten(store, pole, key, monkeypatch,
+                                                                              taken, hard_links):
+    """Another program creates ordre-du-jour-2026-11-26.csv (or .md) just after the name was
+    checked: it stays as it was, and the agenda takes the next name, both files or neither —
+    also on a USB key without hard links (FAT), where the name is reserved first."""
+    stem = "ordre-du-jour-2026-11-26"
+    checked = agenda_module._free_stems
+
+    def racing(folder, first):
+        for candidate in checked(folder, first):
+            if candidate == stem:
+                (folder / f"{stem}{taken}").write_bytes(b"autre programme")
+            yield candidate
+
+    monkeypatch.setattr(agenda_module, "_free_stems", racing)
+    if not hard_links:
+        def no_link(source, target):
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(target))
+        monkeypatch.setattr(os, "link", no_link)
+    files = write_agenda(build_agenda(store, DAY), key)
+    assert (files.csv_path.name, files.markdown_path.name) == (f"{stem}-2.csv", f"{stem}-2.md")
+    assert (key / f"{stem}{taken}").read_bytes() == b"autre programme"
+    assert sorted(path.name for path in key.iterdir()) == sorted([f"{stem}{taken}", f"{stem}-2.csv", f"{stem}-2.md"])
+    assert len(read_csv(files.csv_path)) == 11 and files.markdown_path.read_text(encoding="utf-8").startswith("# ")
+    assert {stat.S_IMODE(path.stat().st_mode) for path in (files.csv_path, files.markdown_path)} == {0o600}
+
+
+@pytest.mark.parametrize("failing", ["_write_partial", "_claim"])
+def test_a_markdown_that_cannot_be_written_leaves_no_csv_either(store, pole, key, monkeypatch, failing):
+    """The key is full (or pulled out) when the Markdown is written, or named: nothing stays,
+    so that the dialog's « Rien n'a été écrit » is true."""
+    original = getattr(agenda_module, failing)
+
+    def fail_on_markdown(*arguments):
+        path = arguments[1] if failing == "_claim" else arguments[0]  # (partial, path) or (path, data)
+        if path.suffix == ".md":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return original(*arguments)
+
+    monkeypatch.setattr(agenda_module, failing, fail_on_markdown)
+    agenda = build_agenda(store, DAY)
+    with pytest.raises(OSError, match="No space left"):
+        write_agenda(agenda, key)
+    assert list(key.iterdir()) == []
+    with pytest.raises(StoreError, match="plus de place sur le disque.* Rien n'a été écrit."):
+        AgendaDialog(agenda)._write(key, CsvFormat.EXCEL, False)
+    assert list(key.iterdir()) == []
+
+
 # -- the command line -----------------------------------------------------------------------------
 
 
@@ -277,10 +360,10 @@ def test_the_agenda_command(store, pole, db_path, tmp_path, key, capsys):
     assert main(["agenda", "--db", str(db_path), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "Ordre du jour écrit" in printed and "jeudi 26/11/2026 (proposée)" in printed
-    assert "6 demandes à analyser (dont 1 urgente, 1 après la date limite) · 2 bilans dus · 2 fins" in printed
+    assert "6 demandes à analyser (dont 1 urgente, 1 après la date limite) · 3 bilans dus · 2 fins" in printed
     assert "Pseudonymisé" in printed
     rows = read_csv(out / "ordre-du-jour-2026-11-26.csv")
-    assert len(rows) == 10 and not any("Quémeneur" in value for row in rows for value in row.values())
+    assert len(rows) == 11 and not any("Quémeneur" in value for row in rows for value in row.values())
     assert main(["--lecture-seule", "agenda", "--db", str(db_path), "--out", str(out), "--nominatif",
                  "--format", "rfc4180"]) == 0
     rows = read_csv(out / "ordre-du-jour-2026-11-26-2.csv", CsvFormat.RFC4180)
@@ -340,7 +423,7 @@ async def test_the_screen_shows_periodes_meetings_and_the_agenda(store, pole):
         assert [row[5] for row in requests] == numbers(pole, "urgent", "old", "early", "team", "reopened", "late")
         assert requests[0][2] == "⚠" and requests[-1][3] == "hors délai" and requests[4][3] == "rouverte"
         assert agenda[f"section:{REQUESTS}"][0] == "À analyser (6)"
-        assert len([key for key in agenda if key.startswith(f"{BILANS}:")]) == 2
+        assert len([key for key in agenda if key.startswith(f"{BILANS}:")]) == 3
         assert len([key for key in agenda if key.startswith(f"{ENDINGS}:")]) == 2
 
 
@@ -371,6 +454,16 @@ async def test_e_edits_a_meeting_date_and_the_base_changes(store, pole):
         assert app.screen is form and "se tient pendant celle-ci" in str(form.query_one("#meeting-date-error").render())
         assert store.ordinary_meeting("2026-2027", 3) is None
         form.query_one("#meeting-date", Input).value = "04/02/2027"
+        form.query_one("#meeting-deadline", Input).value = "365"  # no longer cut silently to 36
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "de 0 à 60 jours" in str(form.query_one("#meeting-deadline-error").render())
+        form.query_one("#meeting-deadline", Input).value = "36"  # the tester's case: before the période
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "(30/12/2026) tomberait avant le début de la période (04/01/2027)" in str(
+            form.query_one("#meeting-deadline-error").render())
+        assert store.ordinary_meeting("2026-2027", 3) is None
         form.query_one("#meeting-deadline", Input).value = "7"
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -378,7 +471,11 @@ async def test_e_edits_a_meeting_date_and_the_base_changes(store, pole):
         meeting = store.ordinary_meeting("2026-2027", 3)
         assert (meeting.date, meeting.request_deadline_days) == (date(2027, 2, 4), 7)
         assert rows_of(screen, "meetings-periods")["3"][4:] == ["04/02/2027", "enregistrée", "28/01/2027"]
-        assert store.list_periods("2026-2027") == []  # the période itself did not change
+        # the période did not change, but its year is recorded as shown (zone B), with the meeting
+        recorded = store.list_periods("2026-2027")
+        assert [(p.start_date, p.end_date, p.source.value, p.zone.value) for p in recorded][2] == \
+            (date(2027, 1, 4), date(2027, 2, 19), "officiel", "B")
+        assert rows_of(screen, "meetings-periods")["3"][1:4] == ["04/01/2027", "19/02/2027", "officiel"]
 
 
 async def test_e_types_a_periode_by_hand_and_o_takes_the_official_dates_again(store, pole):

@@ -12,7 +12,7 @@ Both check every field on `ctrl+s` and show the problems in French by their fiel
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from textual.binding import Binding
@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
 from rased_tui.domain.calendar import PeriodSpan, format_french_date, today
+from rased_tui.domain.french import os_reason
 from rased_tui.domain.meetings import (
     MeetingPlan,
     YearPeriod,
@@ -32,7 +33,7 @@ from rased_tui.exchange.agenda import Agenda, AgendaError, AgendaFiles, meeting_
 from rased_tui.exchange.spreadsheet import CsvFormat
 from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.screens.directory_forms import read_date
-from rased_tui.screens.export import FOLDER_PLACEHOLDER, FOLDER_SETTING, FORMATS, PathSuggester
+from rased_tui.screens.export import FOLDER_PLACEHOLDER, FORMATS, LAST_FOLDER_SETTING, PathSuggester
 from rased_tui.screens.form_dialog import FormDialog
 from rased_tui.store import StoreError
 from rased_tui.widgets.form import date_input, field_row, text_input
@@ -93,7 +94,7 @@ ordinaire du pôle, avec le délai de dépôt des demandes (en jours avant la r�
         yield field_row("Début de la période", date_input("period-start", format_french_date(span.start)))
         yield field_row("Fin de la période", date_input("period-end", format_french_date(span.end)))
         yield field_row("Réunion du pôle le", date_input("meeting-date", format_french_date(self.plan.date)))
-        yield field_row("Délai de dépôt (jours)", text_input("meeting-deadline", str(self.plan.deadline_days), 2,
+        yield field_row("Délai de dépôt (jours)", text_input("meeting-deadline", str(self.plan.deadline_days), 3,
                                                             placeholder="jours avant la réunion"))
 
     def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], tuple[bool, str]] | None:
@@ -111,6 +112,10 @@ ordinaire du pôle, avec le délai de dépôt des demandes (en jours avant la r�
             problems.append((f"period-{wrong[0]}", wrong[1]))
         elif start and end and day and (problem := meeting_problem(self._span(start, end), day)):
             problems.append(("meeting-date", problem))
+        elif start and day and deadline is not None and day - timedelta(days=deadline) < start:
+            limit = format_french_date(day - timedelta(days=deadline))
+            problems.append(("meeting-deadline", f"Avec ce délai, la date limite des demandes ({limit}) tomberait "
+                             f"avant le début de la période ({format_french_date(start)})."))
         if problems or None in (start, end, day, deadline):
             return None
         return lambda: self._save(start, end, day, deadline)
@@ -176,10 +181,10 @@ imprimer.
 
     def fields(self) -> Iterator[Widget]:
         store = self.app.store
-        chosen_format = store.get_setting("export_format")
-        if chosen_format not in {item.value for item in CsvFormat}:
-            chosen_format = CsvFormat.EXCEL.value
-        yield field_row("Dossier de destination", Input(store.get_setting(FOLDER_SETTING) or "", compact=True,
+        settings = store.settings()
+        chosen_format = settings.export_format
+        folder = settings.export_folder or store.get_setting(LAST_FOLDER_SETTING) or ""
+        yield field_row("Dossier de destination", Input(folder, compact=True,
                                                         id="agenda-folder", suggester=PathSuggester(bundles=False),
                                                         placeholder=FOLDER_PLACEHOLDER))
         yield field_row("Format du tableur", Select(FORMATS, value=chosen_format, allow_blank=False, compact=True,
@@ -231,7 +236,7 @@ imprimer.
         except AgendaError as error:
             raise StoreError(str(error)) from None  # the frame shows it as a refusal, nothing written
         except OSError as error:
-            raise StoreError(f"Écriture impossible dans {error.filename or folder} : {error.strerror or error}. "
+            raise StoreError(f"Écriture impossible dans {error.filename or folder} : {os_reason(error)}. "
                              "Rien n'a été écrit.") from None
         kind = "nominatif" if nominative else "pseudonymisé"
         return files, f"Ordre du jour {kind} écrit : {files.csv_path.name} et {files.markdown_path.name} dans {folder}."
