@@ -27,7 +27,7 @@ SIZE = (110, 34)
 
 # Cases worth a picture, found in the demo data by SQL (the first match).
 RUNNING_AID = """SELECT a.case_id FROM aids a JOIN aid_evaluations v ON v.aid_id = a.id
-                  WHERE a.end_date IS NULL AND a.kind = 'E' GROUP BY a.case_id HAVING count(*) >= 2
+                  WHERE a.end_date IS NULL AND a.kind = 'E' GROUP BY a.case_id HAVING count(*) >= 1
                   ORDER BY a.case_id LIMIT 1"""
 RECEIVED = """SELECT c.id FROM cases c JOIN case_status s ON s.case_id = c.id
                WHERE s.status = 'recue' AND c.subject_kind = 'eleve' ORDER BY c.number LIMIT 1"""
