@@ -166,7 +166,7 @@ async def test_enter_on_a_figure_lists_exactly_the_cases_behind_it_and_opens_one
         listed = rows(listing, "figure-cases-table")
         assert set(listed) == expected
         assert list(listed) == sorted(listed, key=lambda case_id: listed[case_id][0])  # by number
-        assert f"{school.label} : {len(expected)} dossiers" in shown(listing, "figure-cases-title")
+        assert f"{school.label} : {len(expected)} dossiers" in shown(listing, "figure-cases-summary")
         first = next(iter(listed))
         number, subject, school_name, status = listed[first]
         case = demo_store.get_case(first)
@@ -289,6 +289,6 @@ async def test_an_aid_yet_to_begin_is_neither_counted_nor_listed(store, make_sch
                 await pilot.pause()
                 assert isinstance(app.screen, FigureCasesScreen)
                 assert set(rows(app.screen, "figure-cases-table")) == {begun.id}
-                assert "1 dossier" in shown(app.screen, "figure-cases-title")
+                assert "1 dossier" in shown(app.screen, "figure-cases-summary")
                 await pilot.press("escape")
                 await settle(pilot)

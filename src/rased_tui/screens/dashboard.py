@@ -25,6 +25,7 @@ from rased_tui.domain.calendar import format_french_date, school_year_of, today
 from rased_tui.domain.enums import CaseStatus
 from rased_tui.domain.french import count
 from rased_tui.exchange.statistics import Report, Section, bar, build_report
+from rased_tui.screens.case_table import CaseTableScreen, Row
 from rased_tui.store import StoreError
 from rased_tui.store.statistics import MAX_LISTED_CASES, Delay, Figure
 
@@ -273,7 +274,7 @@ bilan d'activité (`rased-tui stats` les écrit aussi pour un tableur, sans aucu
         self.app.push_screen(FigureCasesScreen(title, figure.case_ids))
 
 
-class FigureCasesScreen(Screen[None]):
+class FigureCasesScreen(CaseTableScreen):
     """The cases behind one figure of the tableau de bord; `entrée` opens one."""
 
     CSS_PATH = "dashboard.tcss"
@@ -287,68 +288,30 @@ renvoie à son dossier ; un élève aidé deux fois dans un même dossier n'y fi
 | `entrée` | ouvrir le dossier |
 | `échap` | revenir au tableau de bord |
 """
-    BINDINGS = [
-        Binding("enter", "open_case", "Ouvrir", id="figure_cases_open"),
-        Binding("escape", "back", "Retour", id="figure_cases_back"),
-    ]
+    ID_PREFIX = "figure-cases"
 
     def __init__(self, title: str, case_ids: tuple[str, ...]) -> None:
         super().__init__()
         self.figure_title = title
         self.case_ids = case_ids
+        self._shown = 0
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(id="figure-cases-title")
-        yield DataTable(id="figure-cases-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+    def columns(self) -> list[tuple[str, int]]:
         # the number and the status in full; the names share what is left (4 columns: 8 of padding)
         names = max(30, self.app.size.width - 2 - 8 - 9 - 25 - 2)
-        for label, width in (("N°", 9), ("Élève / demandeur", names // 2), ("École", names - names // 2),
-                             ("Statut", 25)):
-            table.add_column(label, width=width, key=label)
-        self.reload()
-        table.focus()
+        return [("N°", 9), ("Élève / demandeur", names // 2), ("École", names - names // 2), ("Statut", 25)]
 
-    def on_screen_resume(self) -> None:
-        """Back from a case: its status may have changed."""
-        if self.is_mounted:
-            self.reload()
+    def read_rows(self) -> list[Row]:
+        rows = self.app.store.cases_overview(self.case_ids)
+        self._shown = len(rows)
+        return [(row["id"], (row["number"], row["subject"] or "", row["school"], CaseStatus(row["status"]).label))
+                for row in rows]
 
-    def reload(self) -> None:
-        try:
-            rows = self.app.store.cases_overview(self.case_ids)
-        except StoreError as error:
-            self.notify(str(error), title="Lecture impossible", severity="error")
-            return
-        table = self.query_one(DataTable)
-        kept = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
-        table.clear()
-        for row in rows:
-            table.add_row(row["number"], row["subject"] or "", row["school"], CaseStatus(row["status"]).label,
-                          key=row["id"])
-        if kept in table.rows:
-            table.move_cursor(row=table.get_row_index(kept))
-        shown = len(rows)
+    def summary(self) -> str:
         title = f"{self.figure_title} : {count(len(self.case_ids), 'dossier')}"
-        if shown < len(self.case_ids):
-            title += f" (les {shown} premiers par numéro ; la liste s'arrête à {MAX_LISTED_CASES})"
-        self.query_one("#figure-cases-title", Static).update(title)
-
-    @on(DataTable.RowSelected)
-    def action_open_case(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        from rased_tui.screens.case import CaseScreen
-
-        self.app.push_screen(CaseScreen(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
-
-    def action_back(self) -> None:
-        self.dismiss(None)
+        if self._shown < len(self.case_ids):
+            title += f" (les {self._shown} premiers par numéro ; la liste s'arrête à {MAX_LISTED_CASES})"
+        return title
 
 
 def summary_text(report: Report) -> str:

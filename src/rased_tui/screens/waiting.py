@@ -12,17 +12,12 @@ import statistics
 from datetime import date
 
 from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
 
 from rased_tui.domain.calendar import format_french_date, today
 from rased_tui.domain.caseloads import WaitingCase
 from rased_tui.domain.enums import AidKind
 from rased_tui.domain.french import count
-from rased_tui.store import StoreError
+from rased_tui.screens.case_table import CaseTableScreen, Row
 
 # (label, width): what the IEN asks first — how long — comes first.
 COLUMNS = (("Jours", 5), ("!", 1), ("Depuis le", 10), ("Aide", 5), ("Élève / demandeur", 20), ("Niv.", 4),
@@ -30,7 +25,7 @@ COLUMNS = (("Jours", 5), ("!", 1), ("Depuis le", 10), ("Aide", 5), ("Élève / d
 KIND_SHORT = {AidKind.E: "E", AidKind.G: "G", AidKind.PSY: "psy"}
 
 
-class WaitingListScreen(Screen[None]):
+class WaitingListScreen(CaseTableScreen):
     """The cases whose RASED aid has not started, oldest first."""
 
     CSS_PATH = "caseloads.tcss"
@@ -54,58 +49,23 @@ demandé l'aide (ou depuis la proposition de l'aide).
 | `échap` | retour à la liste des dossiers |
 """
 
-    BINDINGS = [Binding("enter", "open_case", "Ouvrir", id="waiting_open_case"),
-                Binding("escape", "back", "Retour", id="waiting_back")]
+    ID_PREFIX = "waiting"
 
     def __init__(self) -> None:
         super().__init__()
         self.waiting: list[WaitingCase] = []
+        self._day = today()
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(id="waiting-summary")
-        yield DataTable(id="waiting-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+    def columns(self) -> tuple[tuple[str, int], ...]:
+        return COLUMNS
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
-        self.reload()
-        table.focus()
+    def read_rows(self) -> list[Row]:
+        self._day = today()
+        self.waiting = self.app.store.waiting_list(self._day)
+        return [(case.case_id, _cells(case, self._day)) for case in self.waiting]
 
-    def on_screen_resume(self) -> None:
-        """Back from a case: an aid started there leaves the list."""
-        if self.is_mounted:
-            self.reload()
-
-    def reload(self) -> None:
-        day = today()
-        try:
-            self.waiting = self.app.store.waiting_list(day)
-        except StoreError as error:
-            self.notify(str(error), title="Lecture impossible", severity="error")
-            return
-        table = self.query_one(DataTable)
-        kept = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
-        table.clear()
-        for case in self.waiting:
-            table.add_row(*_cells(case, day), key=case.case_id)
-        if kept in table.rows:
-            table.move_cursor(row=table.get_row_index(kept))
-        self.query_one("#waiting-summary", Static).update(summary_text(self.waiting, day))
-
-    def action_back(self) -> None:
-        self.dismiss(None)
-
-    @on(DataTable.RowSelected)
-    def action_open_case(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        from rased_tui.screens.case import CaseScreen
-
-        self.app.push_screen(CaseScreen(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+    def summary(self) -> str:
+        return summary_text(self.waiting, self._day)
 
 
 def _cells(case: WaitingCase, day: date) -> tuple:
