@@ -48,7 +48,6 @@ from rased_tui.widgets.form import field_row
 from rased_tui.widgets.toggles import TickBox
 
 ALL = "toutes"
-FOLDER_SETTING = "export_folder"  # the settings' default folder
 # The folder of the last export, proposed when the settings (8) name no default folder. Kept
 # apart from the settings' own `export_folder`, which an export never changes.
 LAST_FOLDER_SETTING = "last_export_folder"
