@@ -247,6 +247,14 @@ def test_an_encrypted_bundle_opens_with_its_passphrase_only(demo_path, tmp_path)
         open_bundle_for_review(sealed_file, passphrase=lambda: "une autre phrase de passe")
 
 
+def test_a_manifest_date_that_does_not_read_is_said_unknown():
+    from rased_tui.exchange.review import ReviewedBundle
+
+    assert ReviewedBundle(None, "RASED de Maromme", "hier soir", True).describe() == (
+        "export de « RASED de Maromme » (date inconnue), pseudonymisé")
+    assert "du 21/11/2026, nominatif" in ReviewedBundle(None, "X", "2026-11-21T10:00:00Z", False).describe()
+
+
 def test_a_bundle_changed_by_hand_is_refused(demo_path, tmp_path):
     with Store.open(demo_path) as store:
         bundle = export(store, tmp_path)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rased_tui.domain.calendar import format_french_date
 from rased_tui.exchange.importer import ImportRefused, merge_parsed, parse_bundle, read_bundle_or_refuse
 from rased_tui.store import Store, StoreError
 
@@ -28,11 +29,12 @@ class ReviewedBundle:
 
     def describe(self) -> str:
         """'export de « RASED de Maromme » du 21/11/2026, pseudonymisé', for the title bar."""
-        from rased_tui.domain.calendar import format_french_date
-
-        day = format_french_date(self.created_at[:10]) if self.created_at[:10] else "date inconnue"
+        try:
+            day = format_french_date(self.created_at[:10])
+        except ValueError:  # the manifest's date is not checked by the import: it may be anything
+            day = ""
         kind = "pseudonymisé" if self.pseudonymised else "nominatif"
-        return f"export de « {self.site} » du {day}, {kind}"
+        return f"export de « {self.site} » {f'du {day}' if day else '(date inconnue)'}, {kind}"
 
 
 def open_bundle_for_review(bundle: Path, *, passphrase: Callable[[], str] | None = None,
