@@ -300,6 +300,21 @@ def test_the_command_line_reviews_a_base_from_a_snapshot(demo_path, monkeypatch)
     assert fingerprint(demo_path) == before and files_beside(demo_path) == around
 
 
+def test_a_mistyped_passphrase_is_asked_again_at_a_terminal(demo_path, tmp_path, monkeypatch, capsys):
+    with Store.open(demo_path) as store:
+        sealed_file = export(store, tmp_path, passphrase=PASSPHRASE)
+    monkeypatch.delenv("RASED_TUI_PASSPHRASE", raising=False)
+    monkeypatch.setattr(RasedApp, "run", lambda app: None)
+    monkeypatch.setattr(cli.sys.stdin, "isatty", lambda: True, raising=False)
+    typed = iter(["une faute de frappe", PASSPHRASE])
+    monkeypatch.setattr(sealed, "passphrase_from_terminal", lambda confirm: next(typed))
+    assert cli.main([str(sealed_file)]) == 0
+    assert "phrase de passe incorrecte, essayez encore" in capsys.readouterr().err
+    typed = iter(["faux 1", "faux 2", "faux 3", PASSPHRASE])
+    assert cli.main([str(sealed_file)]) == 1  # three tries, then it stops
+    assert "l'export n'a pas été ouvert" in capsys.readouterr().err and next(typed) == PASSPHRASE
+
+
 def test_the_command_line_says_what_it_cannot_open(demo_path, tmp_path, capsys):
     assert cli.main(["--lecture-seule", str(tmp_path / "absent")]) == 1
     assert "n'existe pas" in capsys.readouterr().err

@@ -280,23 +280,39 @@ def run_interface(arguments: argparse.Namespace) -> int:
     return _run_app(Store.open_snapshot(path) if arguments.read_only else Store.open(path))
 
 
+PASSPHRASE_ATTEMPTS = 3  # typed at a terminal; a passphrase given by the environment is tried once
+
+
 def run_review(bundle: Path) -> int:
     """An export opened read-only in memory: nothing is written to disk."""
-    from rased_tui.exchange.importer import ImportRefused
-    from rased_tui.exchange.review import open_bundle_for_review
-    from rased_tui.exchange.sealed import passphrase_from_terminal
     from rased_tui.store.opening import SQLITE_HEADER
 
     if bundle.is_file() and _first_bytes(bundle, len(SQLITE_HEADER)) == SQLITE_HEADER:
         raise CommandError(f"{bundle} est une base, pas un export : rased-tui --lecture-seule --db {bundle}")
-    try:
-        reviewed = open_bundle_for_review(bundle, passphrase=lambda: passphrase_from_terminal(confirm=False),
-                                          progress=_file_progress_printer("Lecture"))
-    except ImportRefused as error:
-        _end_progress()
-        raise CommandError(str(error)) from None
-    _end_progress()
+    reviewed = _open_for_review(bundle)
     return _run_app(reviewed.store, f"{bundle} — {reviewed.describe()}")
+
+
+def _open_for_review(bundle: Path):
+    """The bundle in memory; a mistyped passphrase is asked again, at most three times."""
+    from rased_tui.exchange.importer import ImportRefused
+    from rased_tui.exchange.review import open_bundle_for_review
+    from rased_tui.exchange.sealed import PASSPHRASE_VARIABLE, WRONG_PASSPHRASE, passphrase_from_terminal
+
+    attempts_left = PASSPHRASE_ATTEMPTS if sys.stdin.isatty() and not os.environ.get(PASSPHRASE_VARIABLE) else 1
+    while True:
+        attempts_left -= 1
+        try:
+            reviewed = open_bundle_for_review(bundle, passphrase=lambda: passphrase_from_terminal(confirm=False),
+                                              progress=_file_progress_printer("Lecture"))
+        except ImportRefused as error:
+            _end_progress()
+            if str(error) == WRONG_PASSPHRASE and attempts_left:
+                print("rased-tui : phrase de passe incorrecte, essayez encore.", file=sys.stderr)
+                continue
+            raise CommandError(str(error).replace("rien n'a été importé", "l'export n'a pas été ouvert")) from None
+        _end_progress()
+        return reviewed
 
 
 def _first_bytes(path: Path, size: int) -> bytes:
