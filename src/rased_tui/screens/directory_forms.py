@@ -22,25 +22,15 @@ from textual import on
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
-from rased_tui.domain.calendar import format_french_date, parse_french_date, read_past_date, today
+from rased_tui.domain.calendar import format_french_date, read_past_date, today
 from rased_tui.domain.enums import PriorityEducation, Role, SchoolKind
 from rased_tui.domain.french import count
 from rased_tui.domain.models import MAX_NAME_LENGTH, Member, School
-from rased_tui.screens.form_dialog import FormDialog
+from rased_tui.screens.form_dialog import FormDialog, read_date
 from rased_tui.store.directory import Handover, handover_date_problem, role_name, successor_problem
 from rased_tui.widgets.form import choice, date_input, field_row, text_input
 from rased_tui.widgets.toggles import TickBox
 
-
-
-def read_date(text: str, what: str, *, required: bool) -> tuple[date | None, str | None]:
-    """A date typed in a form, past or future: (the date, None) or (None, the reason)."""
-    if not text.strip():
-        return None, f"{what} est obligatoire." if required else None
-    try:
-        return parse_french_date(text), None
-    except ValueError as error:
-        return None, str(error)
 
 
 class DirectoryForm(FormDialog[str | None]):
@@ -122,13 +112,9 @@ class MemberForm(DirectoryForm):
             problems.append(("role", "Choisissez la fonction."))
         elif self.member is not None and (problem := self.app.store.role_change_problem(self.member.id, Role(role))):
             problems.append(("role", problem))
-        active_from, problem = read_date(self.value("active-from"), "La date d'entrée en fonction", required=True)
-        if problem:
-            problems.append(("active-from", problem))
-        active_to, problem = read_date(self.value("active-to"), "La fin de fonction", required=False)
-        if problem:
-            problems.append(("active-to", problem))
-        elif active_from and active_to and active_to < active_from:
+        active_from = self.date_field("active-from", "La date d'entrée en fonction", problems)
+        active_to = self.date_field("active-to", "La fin de fonction", problems, required=False)
+        if active_from and active_to and active_to < active_from:
             problems.append(("active-to", "La fin de fonction précède le début."))
         capacity = self._capacity(role, problems)
         data = {"last_name": self.value("last-name"), "first_name": self.value("first-name"), "role": role,

@@ -10,6 +10,7 @@ store call) and the dialog closes. `escape` leaves, asking first when something 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Select, SelectionList, Static, TextArea
 
+from rased_tui.domain.calendar import parse_french_date
 from rased_tui.domain.french import count
 from rased_tui.domain.models import french_messages
 from rased_tui.screens.confirm import ConfirmDialog
@@ -34,6 +36,16 @@ ResultT = TypeVar("ResultT")
 # What `build` returns: the write to run, which returns the message to show once saved, or
 # (the value the dialog closes with, that message).
 Write = Callable[[], "str | tuple[Any, str]"]
+
+
+def read_date(text: str, what: str, *, required: bool) -> tuple[date | None, str | None]:
+    """A date typed in a form, past or future: (the date, None) or (None, the reason)."""
+    if not text.strip():
+        return None, f"{what} est obligatoire." if required else None
+    try:
+        return parse_french_date(text), None
+    except ValueError as error:
+        return None, str(error)
 
 
 class FormDialog(ModalScreen[ResultT]):
@@ -108,6 +120,15 @@ class FormDialog(ModalScreen[ResultT]):
         """A field's value; the values checked in a list as a list, as the models hold them."""
         value = field_value(self.query_one(f"#{widget_id}"))
         return list(value) if isinstance(value, tuple) else value
+
+    def date_field(self, widget_id: str, what: str, problems: list[tuple[str | None, str]], *,
+                   required: bool = True) -> date | None:
+        """The date typed in a field (past or future); None, and the problem appended, when it
+        does not read (or is missing and required)."""
+        day, problem = read_date(self.value(widget_id), what, required=required)
+        if problem:
+            problems.append((widget_id, problem))
+        return day
 
     def _state(self) -> tuple:
         return tuple(repr(self.value(widget.id)) for widget in self.query(FIELDS) if widget.id)

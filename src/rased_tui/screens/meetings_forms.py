@@ -32,7 +32,6 @@ from rased_tui.domain.meetings import (
 from rased_tui.exchange.agenda import Agenda, AgendaError, AgendaFiles, meeting_title, summary_text, write_agenda
 from rased_tui.exchange.spreadsheet import CsvFormat
 from rased_tui.screens.confirm import ConfirmDialog
-from rased_tui.screens.directory_forms import read_date
 from rased_tui.screens.export import FOLDER_PLACEHOLDER, FORMATS, LAST_FOLDER_SETTING, PathSuggester
 from rased_tui.screens.form_dialog import FormDialog
 from rased_tui.store import StoreError
@@ -98,15 +97,9 @@ ordinaire du pôle, avec le délai de dépôt des demandes (en jours avant la r�
                                                             placeholder="jours avant la réunion"))
 
     def build(self, problems: list[tuple[str | None, str]]) -> Callable[[], tuple[bool, str]] | None:
-        start, problem = read_date(self.value("period-start"), "Le début de la période", required=True)
-        if problem:
-            problems.append(("period-start", problem))
-        end, problem = read_date(self.value("period-end"), "La fin de la période", required=True)
-        if problem:
-            problems.append(("period-end", problem))
-        day, problem = read_date(self.value("meeting-date"), "La date de la réunion", required=True)
-        if problem:
-            problems.append(("meeting-date", problem))
+        start = self.date_field("period-start", "Le début de la période", problems)
+        end = self.date_field("period-end", "La fin de la période", problems)
+        day = self.date_field("meeting-date", "La date de la réunion", problems)
         deadline = self._deadline(problems)
         if start and end and (wrong := period_problem(self.spans, self.period.span.number, start, end)):
             problems.append((f"period-{wrong[0]}", wrong[1]))
