@@ -18,7 +18,6 @@ from datetime import date
 import pytest
 from textual.widgets import DataTable, Input
 
-from rased_tui.app import RasedApp
 from rased_tui.cli import main
 from rased_tui.domain.enums import AidEndReason, EntryKind
 from rased_tui.domain.models import Aid, AidEvaluation, Case, TimelineEntry
@@ -39,6 +38,7 @@ from rased_tui.screens.case import CaseScreen
 from rased_tui.screens.meetings import MeetingsScreen
 from rased_tui.screens.meetings_forms import AgendaDialog, PeriodForm
 from rased_tui.store import Store, StoreError
+from tests.pilot import new_app
 
 DAY = date(2026, 11, 21)
 SIZE = (120, 40)
@@ -381,12 +381,6 @@ def test_the_agenda_command_takes_the_format_of_the_settings(store, pole, db_pat
 
 
 # -- the screen (7) -----------------------------------------------------------------------------------
-
-
-def new_app(store: Store) -> RasedApp:
-    app = RasedApp(store)
-    app.NOTIFICATION_TIMEOUT = 3600
-    return app
 
 
 async def open_meetings(pilot) -> MeetingsScreen:

@@ -35,6 +35,7 @@ from rased_tui.screens.intake import IntakeScreen
 from rased_tui.screens.journal import JournalScreen
 from rased_tui.screens.steps import AidForm, EndAidForm, EntryForm, EvaluationForm, StepForm
 from rased_tui.store import Store, StoreError
+from tests.pilot import new_app
 
 SIZE = (120, 40)
 
@@ -71,13 +72,6 @@ def audit_stays_intact(store):
     yield
     report = store.verify_audit()
     assert report.intact, report.problem
-
-
-def new_app(store: Store) -> RasedApp:
-    """The app, its notifications kept for the whole test (not 5 s: a slow run stays green)."""
-    app = RasedApp(store)
-    app.NOTIFICATION_TIMEOUT = 3600
-    return app
 
 
 async def open_case(app: RasedApp, pilot, case_id: str) -> CaseScreen:

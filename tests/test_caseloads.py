@@ -14,7 +14,6 @@ from datetime import date
 import pytest
 from textual.widgets import DataTable, Select
 
-from rased_tui.app import RasedApp
 from rased_tui.domain.calendar import PeriodSpan
 from rased_tui.domain.caseloads import (
     CaseloadAid,
@@ -34,6 +33,7 @@ from rased_tui.screens.steps import AidForm, EndAidForm, EntryForm
 from rased_tui.screens.waiting import WaitingListScreen
 from rased_tui.store import SCHEMA_VERSION, Store
 from tests.schema_history import downgrade_to_version_4
+from tests.pilot import new_app
 
 SIZE = (120, 40)
 DAY = date(2026, 11, 21)
@@ -79,12 +79,6 @@ def start_aid(store: Store, case: Case, member: Member, kind: str = "E", *, star
                           date=start, member_ids=[member.id])
     store.open_aid(aid, entry)
     return aid
-
-
-def new_app(store: Store) -> RasedApp:
-    app = RasedApp(store)
-    app.NOTIFICATION_TIMEOUT = 3600
-    return app
 
 
 async def press(pilot, *keys: str):

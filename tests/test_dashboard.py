@@ -14,7 +14,6 @@ from datetime import date
 import pytest
 from textual.widgets import DataTable, Select
 
-from rased_tui.app import RasedApp
 from rased_tui.domain.enums import EntryKind
 from rased_tui.domain.models import Aid, TimelineEntry
 from rased_tui.exchange.demo import generate_demo
@@ -22,6 +21,7 @@ from rased_tui.screens.case import CaseScreen
 from rased_tui.screens.dashboard import DashboardScreen, FigureCasesScreen
 from rased_tui.screens.help import HelpScreen
 from rased_tui.store import Store
+from tests.pilot import new_app
 
 SIZE = (120, 40)
 TODAY = date(2026, 11, 21)
@@ -51,12 +51,6 @@ def demo_store(demo):
     """The demo, read and written by the app (nothing here writes)."""
     with Store.open(demo) as store:
         yield store
-
-
-def new_app(store: Store) -> RasedApp:
-    app = RasedApp(store)
-    app.NOTIFICATION_TIMEOUT = 3600
-    return app
 
 
 async def settle(pilot) -> None:

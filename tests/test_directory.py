@@ -30,6 +30,7 @@ from rased_tui.screens.directory_forms import (
 )
 from rased_tui.store import Store, StoreError
 from rased_tui.store.directory import Handover, is_running_before, remaining_weeks
+from tests.pilot import new_app
 
 SIZE = (120, 40)
 
@@ -372,12 +373,6 @@ def test_the_journal_of_a_record_lists_its_changes(store, pole):
 
 
 # -- the screen -----------------------------------------------------------------------------------
-
-
-def new_app(store: Store) -> RasedApp:
-    app = RasedApp(store)
-    app.NOTIFICATION_TIMEOUT = 3600
-    return app
 
 
 async def press(pilot, *keys: str):
