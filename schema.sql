@@ -4,7 +4,9 @@
 -- antennas merge without collisions; dates are ISO 'YYYY-MM-DD' (checked: `x IS date(x)` also
 -- rejects 2026-02-30, which SQLite would normalise); timestamps are UTC ISO-8601 with 'Z'.
 -- Anything that can be derived (a case's status, a member's caseload) is derived in a view or in
--- code, never stored. The store applies this file to a new database in one transaction; older
+-- code, never stored. A CHECK lists the allowed values as `(x = 'a' OR x = 'b' ...)`, never as
+-- `x IN ('a', 'b')`: SQLite rebuilds an IN list for every row inserted, which made loading a
+-- large base several times slower (src/rased_tui/store/fast_checks.py). The store applies this file to a new database in one transaction; older
 -- files are brought here by the migrations in src/rased_tui/store/migrations.py.
 
 PRAGMA application_id = 1380012869;  -- 'RASE': tells a rased-tui file from any other SQLite file
@@ -25,10 +27,10 @@ CREATE TABLE schools (
                                   = substr(uai, 8, 1)),
     name               TEXT NOT NULL CHECK (length(trim(name)) > 0),
     commune            TEXT NOT NULL DEFAULT '',
-    kind               TEXT NOT NULL CHECK (kind IN ('maternelle', 'elementaire', 'primaire')),
+    kind               TEXT NOT NULL CHECK ((kind = 'maternelle' OR kind = 'elementaire' OR kind = 'primaire')),
     priority_education TEXT NOT NULL DEFAULT 'aucune'
-                       CHECK (priority_education IN ('aucune', 'rep', 'rep_plus')),
-    active             INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+                       CHECK ((priority_education = 'aucune' OR priority_education = 'rep' OR priority_education = 'rep_plus')),
+    active             INTEGER NOT NULL DEFAULT 1 CHECK ((active = 0 OR active = 1)),
     created_at         TEXT NOT NULL CHECK (datetime(created_at) IS NOT NULL),
     updated_at         TEXT NOT NULL CHECK (datetime(updated_at) IS NOT NULL)
 );
@@ -38,11 +40,11 @@ CREATE TABLE members (
     id          TEXT PRIMARY KEY CHECK (length(id) = 36),
     last_name   TEXT NOT NULL CHECK (length(trim(last_name)) > 0),
     first_name  TEXT NOT NULL CHECK (length(trim(first_name)) > 0),
-    role        TEXT NOT NULL CHECK (role IN (
-                    'maitre_e', 'maitre_g', 'psychologue', 'ien', 'cpc', 'maitre_formateur',
-                    'mat', 'erun', 'referent_handicap', 'enseignant_upe2a', 'coordo_pial',
-                    'coordo_ulis', 'coordo_rep_plus', 'directeur_referent', 'equipe_phare',
-                    'infirmier', 'assistant_social', 'autre')),
+    role        TEXT NOT NULL CHECK ((
+                    role = 'maitre_e' OR role = 'maitre_g' OR role = 'psychologue' OR role = 'ien' OR role = 'cpc' OR role = 'maitre_formateur' OR
+                    role = 'mat' OR role = 'erun' OR role = 'referent_handicap' OR role = 'enseignant_upe2a' OR role = 'coordo_pial' OR
+                    role = 'coordo_ulis' OR role = 'coordo_rep_plus' OR role = 'directeur_referent' OR role = 'equipe_phare' OR
+                    role = 'infirmier' OR role = 'assistant_social' OR role = 'autre')),
     antenna     TEXT NOT NULL DEFAULT '',
     active_from TEXT NOT NULL CHECK (active_from IS date(active_from)),
     active_to   TEXT CHECK (active_to IS date(active_to) AND active_to >= active_from),
@@ -85,21 +87,21 @@ CREATE TABLE cases (
     school_year         TEXT NOT NULL
                         CHECK (school_year GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9][0-9][0-9]'),
     sequence            INTEGER NOT NULL CHECK (sequence > 0),
-    subject_kind        TEXT NOT NULL CHECK (subject_kind IN ('eleve', 'enseignant', 'equipe', 'classe')),
+    subject_kind        TEXT NOT NULL CHECK ((subject_kind = 'eleve' OR subject_kind = 'enseignant' OR subject_kind = 'equipe' OR subject_kind = 'classe')),
     pupil_id            TEXT REFERENCES pupils (id),
     teacher_name        TEXT NOT NULL DEFAULT '',
     team_reference      TEXT NOT NULL DEFAULT '',
-    dispositif          TEXT CHECK (dispositif IN ('ulis', 'upe2a')),
-    handicap            INTEGER CHECK (handicap IN (0, 1)),
-    aesh                INTEGER CHECK (aesh IN (0, 1)),
+    dispositif          TEXT CHECK ((dispositif = 'ulis' OR dispositif = 'upe2a')),
+    handicap            INTEGER CHECK ((handicap = 0 OR handicap = 1)),
+    aesh                INTEGER CHECK ((aesh = 0 OR aesh = 1)),
     school_id           TEXT NOT NULL REFERENCES schools (id),
-    requester           TEXT NOT NULL CHECK (requester IN (
-                            'enseignant', 'conseil_cycle', 'conseil_ecole', 'directeur',
-                            'famille', 'autre')),
+    requester           TEXT NOT NULL CHECK ((
+                            requester = 'enseignant' OR requester = 'conseil_cycle' OR requester = 'conseil_ecole' OR requester = 'directeur' OR
+                            requester = 'famille' OR requester = 'autre')),
     requester_detail    TEXT NOT NULL DEFAULT '',
     date_sent           TEXT NOT NULL CHECK (date_sent IS date(date_sent)),
     date_received       TEXT CHECK (date_received IS date(date_received) AND date_received >= date_sent),
-    urgent              INTEGER NOT NULL DEFAULT 0 CHECK (urgent IN (0, 1)),
+    urgent              INTEGER NOT NULL DEFAULT 0 CHECK ((urgent = 0 OR urgent = 1)),
     description         TEXT NOT NULL CHECK (length(trim(description)) > 0),
     other_motif         TEXT NOT NULL DEFAULT '',
     parents_informed_on TEXT CHECK (parents_informed_on IS date(parents_informed_on)),
@@ -117,7 +119,7 @@ CREATE INDEX cases_urgent ON cases (school_year) WHERE urgent = 1;
 -- The class level(s) concerned: one for a pupil, one or more for a mixed class (CP-CE1).
 CREATE TABLE case_levels (
     case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-    level   TEXT NOT NULL CHECK (level IN ('TPS', 'PS', 'MS', 'GS', 'CP', 'CE1', 'CE2', 'CM1', 'CM2')),
+    level   TEXT NOT NULL CHECK ((level = 'TPS' OR level = 'PS' OR level = 'MS' OR level = 'GS' OR level = 'CP' OR level = 'CE1' OR level = 'CE2' OR level = 'CM1' OR level = 'CM2')),
     PRIMARY KEY (case_id, level)
 ) WITHOUT ROWID;
 CREATE INDEX case_levels_by_level ON case_levels (level);
@@ -125,11 +127,11 @@ CREATE INDEX case_levels_by_level ON case_levels (level);
 -- Motifs of a request, several per case; rank 1 is the main motif.
 CREATE TABLE case_motifs (
     case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-    motif   TEXT NOT NULL CHECK (motif IN (
-                'comportement_severe', 'situation_sensible', 'situation_crise',
-                'conflit_parents', 'bep', 'aide_pap', 'orientation_segpa_maintien',
-                'lecture', 'ecriture', 'mathematiques', 'langage_oral', 'attention',
-                'comportement', 'autre')),
+    motif   TEXT NOT NULL CHECK ((
+                motif = 'comportement_severe' OR motif = 'situation_sensible' OR motif = 'situation_crise' OR
+                motif = 'conflit_parents' OR motif = 'bep' OR motif = 'aide_pap' OR motif = 'orientation_segpa_maintien' OR
+                motif = 'lecture' OR motif = 'ecriture' OR motif = 'mathematiques' OR motif = 'langage_oral' OR motif = 'attention' OR
+                motif = 'comportement' OR motif = 'autre')),
     rank    INTEGER NOT NULL CHECK (rank > 0),
     PRIMARY KEY (case_id, motif),
     UNIQUE (case_id, rank)
@@ -139,9 +141,9 @@ CREATE INDEX case_motifs_by_motif ON case_motifs (motif, rank);
 -- What the school already tried within the droit commun before asking.
 CREATE TABLE case_prior_actions (
     case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-    action  TEXT NOT NULL CHECK (action IN (
-                'differenciation', 'apc', 'ppre', 'conseil_maitres', 'equipe_educative',
-                'rencontre_famille', 'pap_pps', 'autre')),
+    action  TEXT NOT NULL CHECK ((
+                action = 'differenciation' OR action = 'apc' OR action = 'ppre' OR action = 'conseil_maitres' OR action = 'equipe_educative' OR
+                action = 'rencontre_famille' OR action = 'pap_pps' OR action = 'autre')),
     detail  TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (case_id, action)
 ) WITHOUT ROWID;
@@ -153,8 +155,8 @@ CREATE TABLE periods (
     number      INTEGER NOT NULL CHECK (number BETWEEN 1 AND 5),
     start_date  TEXT NOT NULL CHECK (start_date IS date(start_date)),
     end_date    TEXT NOT NULL CHECK (end_date IS date(end_date) AND end_date >= start_date),
-    zone        TEXT CHECK (zone IN ('A', 'B', 'C')),
-    source      TEXT NOT NULL CHECK (source IN ('officiel', 'manuel')),
+    zone        TEXT CHECK ((zone = 'A' OR zone = 'B' OR zone = 'C')),
+    source      TEXT NOT NULL CHECK ((source = 'officiel' OR source = 'manuel')),
     UNIQUE (school_year, number)
 );
 
@@ -164,7 +166,7 @@ CREATE TABLE meetings (
     school_year           TEXT NOT NULL CHECK (school_year GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9][0-9][0-9]'),
     period_number         INTEGER CHECK (period_number BETWEEN 1 AND 5),
     date                  TEXT NOT NULL CHECK (date IS date(date)),
-    kind                  TEXT NOT NULL CHECK (kind IN ('ordinaire', 'urgente')),
+    kind                  TEXT NOT NULL CHECK ((kind = 'ordinaire' OR kind = 'urgente')),
     request_deadline_days INTEGER NOT NULL DEFAULT 6 CHECK (request_deadline_days >= 0),
     notes                 TEXT NOT NULL DEFAULT ''
 );
@@ -177,20 +179,20 @@ CREATE TABLE aids (
     id                   TEXT PRIMARY KEY CHECK (length(id) = 36),
     case_id              TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
     member_id            TEXT NOT NULL REFERENCES members (id),
-    kind                 TEXT NOT NULL CHECK (kind IN ('E', 'G', 'psy')),
-    modality             TEXT NOT NULL CHECK (modality IN ('en_classe', 'co_intervention', 'petit_groupe', 'individuel')),
+    kind                 TEXT NOT NULL CHECK ((kind = 'E' OR kind = 'G' OR kind = 'psy')),
+    modality             TEXT NOT NULL CHECK ((modality = 'en_classe' OR modality = 'co_intervention' OR modality = 'petit_groupe' OR modality = 'individuel')),
     sessions_per_week    REAL CHECK (sessions_per_week > 0 AND sessions_per_week <= 20),
     objectives           TEXT NOT NULL DEFAULT '',
     start_date           TEXT NOT NULL CHECK (start_date IS date(start_date)),
     expected_weeks       INTEGER CHECK (expected_weeks > 0),
     end_date             TEXT CHECK (end_date IS date(end_date) AND end_date >= start_date),
-    end_reason           TEXT CHECK (end_reason IN (
-                             'objectifs_atteints', 'relais_enseignant', 'orientation',
-                             'retrait_consentement', 'depart_ecole', 'fin_annee', 'passation',
-                             'autre')),
+    end_reason           TEXT CHECK ((
+                             end_reason = 'objectifs_atteints' OR end_reason = 'relais_enseignant' OR end_reason = 'orientation' OR
+                             end_reason = 'retrait_consentement' OR end_reason = 'depart_ecole' OR end_reason = 'fin_annee' OR end_reason = 'passation' OR
+                             end_reason = 'autre')),
     end_note             TEXT NOT NULL DEFAULT '',
-    consent_status       TEXT NOT NULL CHECK (consent_status IN ('donne', 'refuse', 'en_attente')),
-    consent_form         TEXT CHECK (consent_form IN ('oral', 'ecrit')),
+    consent_status       TEXT NOT NULL CHECK ((consent_status = 'donne' OR consent_status = 'refuse' OR consent_status = 'en_attente')),
+    consent_form         TEXT CHECK ((consent_form = 'oral' OR consent_form = 'ecrit')),
     consent_date         TEXT CHECK (consent_date IS date(consent_date)),
     consent_by           TEXT NOT NULL DEFAULT '',
     consent_withdrawn_on TEXT CHECK (consent_withdrawn_on IS date(consent_withdrawn_on)),
@@ -222,7 +224,7 @@ CREATE TABLE aid_evaluations (
     id           TEXT PRIMARY KEY CHECK (length(id) = 36),
     aid_id       TEXT NOT NULL REFERENCES aids (id) ON DELETE CASCADE,
     date         TEXT NOT NULL CHECK (date IS date(date)),
-    phase        TEXT NOT NULL CHECK (phase IN ('debut', 'intermediaire', 'fin')),
+    phase        TEXT NOT NULL CHECK ((phase = 'debut' OR phase = 'intermediaire' OR phase = 'fin')),
     observations TEXT NOT NULL DEFAULT '',
     score        INTEGER CHECK (score BETWEEN 0 AND 10),
     created_at   TEXT NOT NULL CHECK (datetime(created_at) IS NOT NULL),
@@ -236,36 +238,36 @@ CREATE INDEX evaluations_by_aid ON aid_evaluations (aid_id, date);
 CREATE TABLE timeline_entries (
     id               TEXT PRIMARY KEY CHECK (length(id) = 36),
     case_id          TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-    kind             TEXT NOT NULL CHECK (kind IN (
-                         'analyse', 'premiere_intention', 'seconde_intention', 'bilan',
-                         'cloture', 'reouverture', 'report', 'note')),
+    kind             TEXT NOT NULL CHECK ((
+                         kind = 'analyse' OR kind = 'premiere_intention' OR kind = 'seconde_intention' OR kind = 'bilan' OR
+                         kind = 'cloture' OR kind = 'reouverture' OR kind = 'report' OR kind = 'note')),
     sub_kind         TEXT,
     date             TEXT NOT NULL CHECK (date IS date(date)),
     text             TEXT NOT NULL DEFAULT '',
-    partner          TEXT CHECK (partner IN (
-                         'cellule_ebep', 'equipe_tsa', 'itep', 'ime', 'iem', 'ies', 'sessad',
-                         'cmpp', 'cmp', 'camsp', 'cms', 'autre')),
+    partner          TEXT CHECK ((
+                         partner = 'cellule_ebep' OR partner = 'equipe_tsa' OR partner = 'itep' OR partner = 'ime' OR partner = 'iem' OR partner = 'ies' OR partner = 'sessad' OR
+                         partner = 'cmpp' OR partner = 'cmp' OR partner = 'camsp' OR partner = 'cms' OR partner = 'autre')),
     meeting_id       TEXT REFERENCES meetings (id),
     aid_id           TEXT REFERENCES aids (id) ON DELETE SET NULL,
     action_id        TEXT CHECK (length(action_id) = 36),  -- one collective action shared by several cases
     to_school_year   TEXT CHECK (to_school_year GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9][0-9][0-9]'),
-    confidential     INTEGER NOT NULL DEFAULT 0 CHECK (confidential IN (0, 1)),
+    confidential     INTEGER NOT NULL DEFAULT 0 CHECK ((confidential = 0 OR confidential = 1)),
     author_member_id TEXT REFERENCES members (id),
     created_at       TEXT NOT NULL CHECK (datetime(created_at) IS NOT NULL),
     -- added by schema version 3 (at the end, where ALTER TABLE puts them in older files):
     -- with whom an entretien d'explicitation was held, and how an orientation was followed up
-    interlocutor     TEXT CHECK (interlocutor IS NULL OR (interlocutor IN ('enseignant', 'equipe', 'famille')
+    interlocutor     TEXT CHECK (interlocutor IS NULL OR ((interlocutor = 'enseignant' OR interlocutor = 'equipe' OR interlocutor = 'famille')
                                                       AND sub_kind = 'entretien_explicitation')),
     follow_up        TEXT NOT NULL DEFAULT '',
     updated_at       TEXT CHECK (updated_at IS NULL OR datetime(updated_at) IS NOT NULL),
     CHECK (CASE kind
-        WHEN 'premiere_intention' THEN sub_kind IN ('contact', 'observation_classe', 'entretien_explicitation')
-        WHEN 'seconde_intention' THEN sub_kind IN (
-            'aide_specialisee', 'accompagnement_professionnel', 'mutualisation',
-            'observation_dispositif', 'formation_ciblee', 'orientation_partenaire')
-        WHEN 'cloture' THEN sub_kind IN (
-            'objectifs_atteints', 'relais_enseignant', 'orientation_partenaire', 'pap_pps',
-            'depart_ecole', 'refus_famille', 'sans_suite', 'autre')
+        WHEN 'premiere_intention' THEN (sub_kind = 'contact' OR sub_kind = 'observation_classe' OR sub_kind = 'entretien_explicitation')
+        WHEN 'seconde_intention' THEN (
+            sub_kind = 'aide_specialisee' OR sub_kind = 'accompagnement_professionnel' OR sub_kind = 'mutualisation' OR
+            sub_kind = 'observation_dispositif' OR sub_kind = 'formation_ciblee' OR sub_kind = 'orientation_partenaire')
+        WHEN 'cloture' THEN (
+            sub_kind = 'objectifs_atteints' OR sub_kind = 'relais_enseignant' OR sub_kind = 'orientation_partenaire' OR sub_kind = 'pap_pps' OR
+            sub_kind = 'depart_ecole' OR sub_kind = 'refus_famille' OR sub_kind = 'sans_suite' OR sub_kind = 'autre')
         ELSE sub_kind IS NULL END),
     CHECK ((kind = 'report') = (to_school_year IS NOT NULL)),
     CHECK (partner IS NULL OR sub_kind = 'orientation_partenaire')
@@ -299,7 +301,7 @@ CREATE INDEX entry_members_by_member ON timeline_entry_members (member_id);
 -- that kind starts in the case, the case is on the waiting list.
 CREATE TABLE analysis_aid_calls (
     entry_id TEXT NOT NULL REFERENCES timeline_entries (id) ON DELETE CASCADE,
-    kind     TEXT NOT NULL CHECK (kind IN ('E', 'G', 'psy')),
+    kind     TEXT NOT NULL CHECK ((kind = 'E' OR kind = 'G' OR kind = 'psy')),
     PRIMARY KEY (entry_id, kind)
 ) WITHOUT ROWID;
 
@@ -486,4 +488,4 @@ BEGIN
 END;
 -- END search index
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;

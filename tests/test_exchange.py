@@ -25,6 +25,7 @@ from rased_tui.exchange.importer import ImportRefused, import_bundle
 from rased_tui.exchange.spreadsheet import CsvFormat, neutralise, restore
 from rased_tui.store import Store
 from rased_tui.store.exports import ExportSelection
+from rased_tui.store.migrations import SCHEMA_VERSION
 from tests.conftest import valid_uai
 from tests.schema_history import downgrade_to_version_4
 
@@ -138,7 +139,7 @@ def test_a_bundle_holds_every_file_and_a_manifest_that_checks_them(base, tmp_pat
     names = {file.name for file in bundle.iterdir()}
     assert names == {bundle_file.name for bundle_file in FILES} | {"manifest.json"}
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["schema_version"] == 5 and manifest["site"] == "rouen-nord"
+    assert manifest["schema_version"] == SCHEMA_VERSION and manifest["site"] == "rouen-nord"
     assert manifest["options"]["nominative"] is True and manifest["options"]["confidential"] is False
     for bundle_file in FILES:
         described = manifest["files"][bundle_file.name]
@@ -578,7 +579,7 @@ def test_migration_to_version_5_keeps_the_data_and_takes_pseudonymous_pupils(bas
     path, ids = base
     downgrade_to_version_4(path)
     with Store.open(path) as store:
-        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert store.get_case(ids["case0"]).pupil.full_name == "Marie-Hélène N'Diaye"
         store.connection.execute("INSERT INTO pupils (id, last_name, first_name, birth_date, name_key, created_at,"
                                  " updated_at, pseudonym) VALUES ('00000000-0000-4000-8000-000000000000', 'ELV-X',"

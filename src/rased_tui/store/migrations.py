@@ -17,6 +17,8 @@ History:
   and keeps the pseudonym it was imported with;
   timeline entries and evaluations record when they were last changed; `merged_versions`
   remembers the version of each record an import took.
+- version 6 (performance): the CHECKs of the tables list allowed values as chains of `=`
+  instead of `IN` lists, which SQLite rebuilt for every row inserted (store/fast_checks.py).
 
 tests/data/schema_v1.sql keeps version 1 as it stood, to test the migration.
 """
@@ -30,7 +32,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 5
+from rased_tui.store.fast_checks import rewrite_table_checks
+
+SCHEMA_VERSION = 6
 SEARCH_SECTION = re.compile(r"^-- BEGIN search index.*?^-- END search index\n", re.S | re.M)
 
 
@@ -154,6 +158,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _add_entry_details_and_journal_indexes,
     3: _add_analysis_aid_calls,
     4: _prepare_for_exchanges,
+    5: rewrite_table_checks,
 }
 
 
