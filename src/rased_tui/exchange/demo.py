@@ -29,8 +29,11 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from itertools import accumulate
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
+
+from pydantic import BaseModel
 
 from rased_tui.domain.calendar import (
     PeriodSpan,
@@ -79,6 +82,8 @@ from rased_tui.domain.models import (
     uai_key_letter,
 )
 from rased_tui.store import Store
+
+Record = TypeVar("Record", bound=BaseModel)
 
 # -- the shape of the data ---------------------------------------------------------------------
 
@@ -707,10 +712,11 @@ class _Demo:
         return motifs, other
 
     def _prior_actions(self, handicap: bool) -> list[PriorActionItem]:
-        actions = [PriorActionItem(action=action, detail=PRIOR_ACTION_DETAILS.get(action, ""))
+        actions = [_unchecked(PriorActionItem, action=action, detail=PRIOR_ACTION_DETAILS.get(action, ""))
                    for action, chance in PRIOR_ACTION_WEIGHTS if self.rng.random() < chance]
         if handicap:
-            actions.append(PriorActionItem(action=PriorAction.PAP_PPS, detail="PPS notifié par la MDPH"))
+            actions.append(_unchecked(PriorActionItem, action=PriorAction.PAP_PPS,
+                                      detail="PPS notifié par la MDPH"))
         return actions
 
     def _pupil_request(self, year: _Year, sent: date) -> _Request:
@@ -725,8 +731,8 @@ class _Demo:
         details = REQUESTER_DETAILS.get(requester)
         description = " ".join(self.rng.choice(DESCRIPTIONS[motif]) for motif in motifs[:2])
         informed = sent - timedelta(days=self.rng.randint(0, 20)) if self.rng.random() < 0.85 else None
-        case = Case(
-            id=self.new_id(), subject_kind=SubjectKind.ELEVE, pupil=record.pupil, levels=[level],
+        case = _unchecked(
+            Case, id=self.new_id(), subject_kind=SubjectKind.ELEVE, pupil=record.pupil, levels=[level],
             teacher_name=self._teacher(), dispositif=dispositif, handicap=handicap, aesh=aesh, school_id=record.school.id,
             requester=requester, requester_detail=self.rng.choice(details) if details else "",
             date_sent=sent, date_received=self._received(sent), urgent=self._urgent(sent),
@@ -754,8 +760,8 @@ class _Demo:
         teacher = self._teacher()
         team = f"{self.rng.choice(('Équipe pédagogique', 'Conseil des maîtres'))} — {school.name}"
         motifs, other = self._motifs(TEAM_MOTIFS_PICK)
-        case = Case(
-            id=self.new_id(), subject_kind=kind, levels=levels, school_id=school.id,
+        case = _unchecked(
+            Case, id=self.new_id(), subject_kind=kind, levels=levels, school_id=school.id,
             teacher_name=teacher if kind is not SubjectKind.EQUIPE else "",
             team_reference=team if kind is SubjectKind.EQUIPE else "",
             requester=TEAM_REQUESTERS_PICK.pick(self.rng), date_sent=sent, date_received=self._received(sent),
@@ -800,7 +806,7 @@ class _Demo:
         else:
             last_name = self.rng.choice(LAST_NAMES)
             first_name = self.rng.choice(GIRLS if self.rng.random() < 0.5 else BOYS)
-        pupil = Pupil(id=self.new_id(), last_name=last_name, first_name=first_name, birth_date=birth)
+        pupil = _unchecked(Pupil, id=self.new_id(), last_name=last_name, first_name=first_name, birth_date=birth)
         return _PupilRecord(pupil, school, held_back)
 
     def _birth_date(self, year: int, latest_month: int) -> date:
@@ -813,8 +819,8 @@ class _Demo:
         first_name = self.rng.choice(names)
         while first_name == sibling.pupil.first_name:
             first_name = self.rng.choice(names)
-        pupil = Pupil(id=self.new_id(), last_name=sibling.pupil.last_name, first_name=first_name,
-                      birth_date=sibling.pupil.birth_date)
+        pupil = _unchecked(Pupil, id=self.new_id(), last_name=sibling.pupil.last_name, first_name=first_name,
+                           birth_date=sibling.pupil.birth_date)
         return _PupilRecord(pupil, sibling.school, sibling.held_back)
 
     def _returning_pupil(self, year: _Year) -> tuple[_PupilRecord, ClassLevel] | None:
@@ -831,6 +837,26 @@ class _Demo:
             school = self.school_by_id[self.schools_for_level[level].pick(self.rng)]
             record = _PupilRecord(record.pupil, school, record.held_back)
         return record, level
+
+
+# -- records built without validation ----------------------------------------------------------
+
+@cache
+def _blank(model: type[Record]) -> Record:
+    """A record of `model` with every field at its default (the required ones unset)."""
+    return model.model_construct(**{name: None if field.default_factory else field.default
+                                    for name, field in model.model_fields.items()})
+
+
+def _unchecked(model: type[Record], **values: Any) -> Record:
+    """A record of `model` built from `values` without pydantic's validation: half a million
+    validated records would spend most of the run there, and `model_construct` itself looks up
+    every default the slow way. The rules still hold: the database enforces its own, and
+    tests/test_demo.py validates every record read back. The defaults made by a factory (an
+    empty list) are made anew for each record."""
+    fresh = {name: field.default_factory() for name, field in model.model_fields.items()
+             if field.default_factory is not None and name not in values}
+    return _blank(model).model_copy(update={**fresh, **values})
 
 
 # -- one case's timeline -----------------------------------------------------------------------
@@ -909,16 +935,14 @@ class _CaseWriter:
               members: Sequence[Member | None] = (), **fields) -> TimelineEntry:
         """Write one timeline entry dated `day` (never before the previous one).
 
-        Built without pydantic's validation: a quarter of a million entries for 50,000 cases
-        would spend a quarter of the run there. The rules still hold: the database enforces
-        its own, and tests/test_demo.py validates every entry read back."""
+        Built without validation (`_unchecked`)."""
         present = list({member.id: member for member in members if member is not None}.values())
         self.minute += self.rng.randint(1, 9)
-        entry = TimelineEntry.model_construct(
-            id=self.demo.new_id(), case_id=self.case.id, kind=kind, sub_kind=sub_kind, date=day, text=text,
-            member_ids=[member.id for member in present],
-            author_member_id=present[0].id if present else None,
-            created_at=_timestamp(day, self.minute), **fields)
+        entry = _unchecked(
+            TimelineEntry, id=self.demo.new_id(), case_id=self.case.id, kind=kind, sub_kind=sub_kind, date=day,
+            text=text, member_ids=[member.id for member in present],
+            author_member_id=present[0].id if present else None, created_at=_timestamp(day, self.minute),
+            **fields)
         self.store.add_entry(entry)
         self.demo.entries += 1
         return entry
@@ -1100,10 +1124,10 @@ class _CaseWriter:
             modality = MODALITIES_PICK[kind].pick(self.rng)
         else:  # an aid for a whole class
             modality = self.rng.choice((Modality.CO_INTERVENTION, Modality.EN_CLASSE))
-        aid = Aid(id=self.demo.new_id(), case_id=self.case.id, member_id=member.id, kind=kind,
-                  modality=modality, sessions_per_week=self.rng.choice(SESSIONS[kind]),
-                  objectives=objectives, start_date=start, expected_weeks=self.rng.randint(6, 16),
-                  end_date=end, end_reason=reason, **consent, **fields)
+        aid = _unchecked(Aid, id=self.demo.new_id(), case_id=self.case.id, member_id=member.id, kind=kind,
+                         modality=modality, sessions_per_week=self.rng.choice(SESSIONS[kind]),
+                         objectives=objectives, start_date=start, expected_weeks=self.rng.randint(6, 16),
+                         end_date=end, end_reason=reason, **consent, **fields)
         self.store.add_aid(aid)
         self.demo.aids += 1
         return aid
@@ -1146,8 +1170,8 @@ class _CaseWriter:
             plan.append((end, EvaluationPhase.FIN, last))
         for day, phase, score in plan:
             if day <= self.demo.today:
-                self.store.add_evaluation(AidEvaluation(
-                    id=self.demo.new_id(), aid_id=aid.id, date=day, phase=phase, score=score,
+                self.store.add_evaluation(_unchecked(
+                    AidEvaluation, id=self.demo.new_id(), aid_id=aid.id, date=day, phase=phase, score=score,
                     observations=EVALUATION_NOTES[(kind, phase)]))
                 self.demo.evaluations += 1
 
