@@ -712,11 +712,9 @@ class _Demo:
         return motifs, other
 
     def _prior_actions(self, handicap: bool) -> list[PriorActionItem]:
-        actions = [_unchecked(PriorActionItem, action=action, detail=PRIOR_ACTION_DETAILS.get(action, ""))
-                   for action, chance in PRIOR_ACTION_WEIGHTS if self.rng.random() < chance]
+        actions = [_prior_action(action) for action, chance in PRIOR_ACTION_WEIGHTS if self.rng.random() < chance]
         if handicap:
-            actions.append(_unchecked(PriorActionItem, action=PriorAction.PAP_PPS,
-                                      detail="PPS notifié par la MDPH"))
+            actions.append(PPS_NOTIFIED)
         return actions
 
     def _pupil_request(self, year: _Year, sent: date) -> _Request:
@@ -846,6 +844,15 @@ def _blank(model: type[Record]) -> Record:
     """A record of `model` with every field at its default (the required ones unset)."""
     return model.model_construct(**{name: None if field.default_factory else field.default
                                     for name, field in model.model_fields.items()})
+
+
+@cache
+def _prior_action(action: PriorAction) -> PriorActionItem:
+    """The same value for every case that lists this action (records are never changed in place)."""
+    return PriorActionItem(action=action, detail=PRIOR_ACTION_DETAILS.get(action, ""))
+
+
+PPS_NOTIFIED = PriorActionItem(action=PriorAction.PAP_PPS, detail="PPS notifié par la MDPH")
 
 
 def _unchecked(model: type[Record], **values: Any) -> Record:

@@ -34,7 +34,7 @@ from rased_tui.domain.enums import (
 )
 from rased_tui.domain.french import os_reason
 from rased_tui.domain.settings import Settings
-from rased_tui.domain.filters import CaseFilter, StatusGroup, search_words
+from rased_tui.domain.filters import search_words
 from rased_tui.domain.models import (
     STORED,
     Aid,
@@ -54,7 +54,7 @@ from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.journal import JournalLine, case_journal
 from rased_tui.store.migrations import rebuild_search_index
 from rased_tui.store.opening import create_private_file, make_private_directory, open_connection, open_in_memory, open_snapshot
-from rased_tui.store.case_columns import LEVELS_SQL, SUBJECT_SQL
+from rased_tui.store.case_list import CaseListQueries, fts_query
 from rased_tui.store.caseloads import CaseloadQueries
 from rased_tui.store.calendar import CalendarQueries
 from rased_tui.store.directory import DirectoryQueries
@@ -77,9 +77,10 @@ DATA_TABLES = (
 # The lists of a timeline entry kept in tables of their own: field -> (table, column).
 ENTRY_LISTS = {"member_ids": ("timeline_entry_members", "member_id"),
                "aids_called": ("analysis_aid_calls", "kind")}
+ENTRY_LIST_FIELDS = frozenset(ENTRY_LISTS)
 
 
-def _model_row(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
+def _model_row(model: BaseModel, exclude: set[str] | frozenset[str] | None = None) -> dict[str, Any]:
     """A model's fields as a database row, dates in ISO. Enums (str) and booleans (int) bind
     as they are. Read from the instance directly: model_dump costs several times more, and a
     bulk load calls this for every row."""
@@ -116,7 +117,7 @@ class IntegrityReport:
         return self.integrity == "ok" and self.foreign_key_errors == 0 and self.audit.intact
 
 
-class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, MergeQueries, StatisticsQueries):
+class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, MergeQueries, StatisticsQueries):
     """One open database file. Use `Store.open(path)`; close it, or use it in a `with` block."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
@@ -528,44 +529,11 @@ class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, M
             " WHERE case_search MATCH ? ORDER BY rank LIMIT ?", (query, limit))
         return [row[0] for row in rows]
 
-    # -- the list of cases (paged in SQL) -------------------------------------------------
+    # -- the list of cases (count and pages: store/case_list.py) -------------------------
 
     def school_years(self) -> list[str]:
         """The school years that hold cases, newest first."""
         return [row[0] for row in self._all("SELECT DISTINCT school_year FROM case_years ORDER BY 1 DESC")]
-
-    def count_cases(self, case_filter: CaseFilter) -> int:
-        where, parameters = _case_filter_sql(case_filter)
-        return self._one(f"SELECT count(*) FROM cases c WHERE {where}", parameters)[0]
-
-    def case_page(self, case_filter: CaseFilter, offset: int, limit: int) -> list[sqlite3.Row]:
-        """One page of the list, newest request first, as plain rows (a page is read on every
-        keystroke of the search: no models). Columns: id, number, date_sent, subject,
-        subject_kind, school, levels, main_motif, status, urgent, members, last_entry."""
-        where, parameters = _case_filter_sql(case_filter)
-        return self._all(
-            f"""WITH page AS (
-                    SELECT c.id FROM cases c WHERE {where}
-                     ORDER BY c.date_sent DESC, c.number DESC LIMIT ? OFFSET ?)
-                SELECT c.id, c.number, c.date_sent, c.subject_kind, c.urgent,
-                       {SUBJECT_SQL} AS subject,
-                       s.name AS school,
-                       {LEVELS_SQL} AS levels,
-                       (SELECT motif FROM case_motifs WHERE case_id = c.id AND rank = 1) AS main_motif,
-                       (SELECT status FROM case_status WHERE case_id = c.id) AS status,
-                       (SELECT group_concat(last_name, ', ') FROM (
-                            SELECT DISTINCT m.last_name FROM members m
-                             WHERE m.id IN (SELECT em.member_id FROM timeline_entry_members em
-                                              JOIN timeline_entries e ON e.id = em.entry_id
-                                             WHERE e.case_id = c.id
-                                            UNION SELECT a.member_id FROM aids a WHERE a.case_id = c.id)
-                             ORDER BY m.last_name)) AS members,
-                       (SELECT max(date) FROM timeline_entries WHERE case_id = c.id) AS last_entry
-                  FROM page JOIN cases c ON c.id = page.id
-                  JOIN schools s ON s.id = c.school_id
-                  LEFT JOIN pupils p ON p.id = c.pupil_id
-                 ORDER BY c.date_sent DESC, c.number DESC""",
-            (*parameters, limit, offset))
 
     # -- timeline -------------------------------------------------------------------------
 
@@ -582,7 +550,7 @@ class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, M
             self._check_order(stamped)
             self._check_confidential(stamped)
             full = _audit_view(stamped) if self._audit_each_row else None
-            self._insert("timeline_entries", _model_row(stamped, set(ENTRY_LISTS)), audited=full)
+            self._insert("timeline_entries", _model_row(stamped, ENTRY_LIST_FIELDS), audited=full)
             self._write_entry_lists(stamped)
         return stamped
 
@@ -590,7 +558,7 @@ class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, M
         """An entry of a bulk load, held back with its lists: no transaction to open (the load
         is one), no order rule, no audit row of its own."""
         pending = self._pending
-        pending.add("timeline_entries", _model_row(entry, set(ENTRY_LISTS)))
+        pending.add("timeline_entries", _model_row(entry, ENTRY_LIST_FIELDS))
         for field_name, (table, column) in ENTRY_LISTS.items():
             for value in dict.fromkeys(getattr(entry, field_name)):
                 pending.add(table, {"entry_id": entry.id, column: value})
@@ -942,44 +910,6 @@ class Store(DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, M
     def connection(self) -> sqlite3.Connection:
         """The raw connection, for the bulk streams of exchange/ (export, statistics)."""
         return self._connection
-
-
-CLOSED_STATUSES = ("cloturee", "classee_sans_suite")
-
-
-def _case_filter_sql(case_filter: CaseFilter) -> tuple[str, tuple]:
-    """The WHERE clause (on `cases c`) and its parameters for a CaseFilter."""
-    clauses = ["c.id IN (SELECT id FROM cases WHERE school_year = ?"
-               " UNION SELECT case_id FROM timeline_entries WHERE to_school_year = ?)"]
-    parameters: list = [case_filter.school_year, case_filter.school_year]
-    if case_filter.status is not StatusGroup.TOUS:
-        negation = "NOT " if case_filter.status is StatusGroup.OUVERTS else ""
-        clauses.append(f"(SELECT status FROM case_status WHERE case_id = c.id) {negation}IN (?, ?)")
-        parameters += CLOSED_STATUSES
-    if case_filter.school_id:
-        clauses.append("c.school_id = ?")
-        parameters.append(case_filter.school_id)
-    if case_filter.member_id:
-        # a set computed once (a correlated EXISTS ran cases × steps: minutes at 50,000 cases)
-        clauses.append("c.id IN (SELECT e.case_id FROM timeline_entry_members em JOIN timeline_entries e"
-                       " ON e.id = em.entry_id WHERE em.member_id = ?"
-                       " UNION SELECT a.case_id FROM aids a WHERE a.member_id = ?)")
-        parameters += [case_filter.member_id, case_filter.member_id]
-    if case_filter.motif:
-        clauses.append("EXISTS (SELECT 1 FROM case_motifs m WHERE m.case_id = c.id AND m.motif = ?)")
-        parameters.append(case_filter.motif.value)
-    if case_filter.urgent_only:
-        clauses.append("c.urgent = 1")
-    if case_filter.search_terms:
-        clauses.append("c.id IN (SELECT k.case_id FROM case_search JOIN case_search_key k"
-                       " ON k.key = case_search.rowid WHERE case_search MATCH ?)")
-        parameters.append(fts_query(case_filter.search_terms))
-    return " AND ".join(clauses), tuple(parameters)
-
-
-def fts_query(terms: list[str]) -> str:
-    """Each typed word as the start of a word, quoted: FTS5 syntax (OR, NEAR, :) never leaks."""
-    return " ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)
 
 
 STAMPS = ("created_at", "updated_at")  # kept by the database, not part of the models
