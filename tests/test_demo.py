@@ -16,7 +16,8 @@ from rased_tui.domain.calendar import parse_school_year
 from rased_tui.domain.enums import AidKind, CaseStatus, Role
 from rased_tui.domain.models import Aid, AidEvaluation, Member, Pupil, School, TimelineEntry, fold, uai_key_letter
 from rased_tui.exchange.demo import DemoSummary, generate_demo
-from rased_tui.store import Store
+import rased_tui.store.store as store_module
+from rased_tui.store import Store, StoreError
 
 TODAY = "2026-11-21"
 CASES = 2000
@@ -87,6 +88,37 @@ def test_same_seed_same_day_gives_the_same_rows(tmp_path):
     for table in COMPARED_TABLES:
         assert a[table] == b[table], table
     assert len(a["timeline_entries"]) == first.entries
+
+
+def test_rows_written_in_background_batches_are_the_same(tmp_path, monkeypatch):
+    """A large load hands its rows to a writer thread in batches: small batches (hundreds of
+    them, children often in a later batch than their parent) give the same base."""
+    generate(tmp_path / "a.db", 300, seed=7)
+    monkeypatch.setattr(store_module, "FLUSH_EVERY", 97)
+    generate(tmp_path / "b.db", 300, seed=7)
+    a, b = snapshot(tmp_path / "a.db"), snapshot(tmp_path / "b.db")
+    for table in COMPARED_TABLES:
+        assert a[table] == b[table], table
+    with Store.open(tmp_path / "b.db") as store:
+        assert store.check().ok
+        assert store.counts()["cases"] == 300
+
+
+def member_row(number: int, role: str = "maitre_e") -> dict[str, str]:
+    return {"id": f"{number:08d}-0000-4000-8000-000000000000", "last_name": f"Membre {number}",
+            "first_name": "Test", "role": role, "active_from": "2026-09-01",
+            "created_at": "2026-09-01T08:00:00Z", "updated_at": "2026-09-01T08:00:00Z"}
+
+
+def test_a_row_refused_in_a_background_batch_stops_the_load_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "FLUSH_EVERY", 50)
+    with Store.open(tmp_path / "refus.db") as store:
+        with pytest.raises(StoreError), store.bulk_load("essai"):
+            for number in range(400):
+                store._hold("members", member_row(number, role="voisin" if number == 120 else "maitre_e"))
+        assert store.counts()["members"] == 0
+        store.set_setting("zone", "A")  # the store is usable again
+        assert store.check().ok
 
 
 def test_another_seed_gives_other_data(tmp_path):

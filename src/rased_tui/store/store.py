@@ -7,7 +7,8 @@ before and after). Screens and commands never write SQL: they call these methods
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -132,6 +133,8 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
         self._pupils_in_bulk: set[str] = set()
         self._no_pupils_before_bulk = False  # then a pupil not held back in the load is new
         self._bulk_sequences: dict[str, int] = {}  # school year -> last case number given
+        self._bulk_writer: ThreadPoolExecutor | None = None  # writes held rows during a bulk load
+        self._bulk_batch_written: Future | None = None
         self._bulk_started_at: str | None = None
 
     @classmethod
@@ -209,19 +212,25 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
         """A large load in one transaction: rows are written in batches (store/bulk.py), the
         search index is rebuilt once at the end, and the audit log gets one summary row
         instead of one per record. Reads inside the block may not see the rows added in it."""
-        with self.large_cache(), self.transaction():
+        with self.large_cache(), self.transaction(), ThreadPoolExecutor(1, "rased-bulk") as writer:
             self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
             self._audit_each_row = False
             self._pending = PendingRows()
             self._no_pupils_before_bulk = self._one("SELECT 1 FROM pupils LIMIT 1") is None
             self._bulk_started_at = utc_now()
+            self._bulk_writer = writer
             try:
                 yield
+                self._settle_bulk_writes()
                 self._pending.flush(self._connection)
                 self._save_bulk_sequences()
                 rebuild_search_index(self._connection)
                 self._connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
             finally:
+                self._bulk_writer = None
+                if self._bulk_batch_written is not None:  # an error left it running: wait, ignore
+                    wait([self._bulk_batch_written])
+                    self._bulk_batch_written = None
                 self._audit_each_row = True
                 self._pending = None
                 self._bulk_started_at = None
@@ -273,7 +282,25 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
     def _hold(self, table: str, row: dict[str, Any]) -> None:
         self._pending.add(table, row)
         if self._pending.count >= FLUSH_EVERY:
-            self._pending.flush(self._connection)
+            self._write_held_rows_in_background()
+
+    def _write_held_rows_in_background(self) -> None:
+        """Hand the rows held so far to the bulk load's writer thread and go on: SQLite works
+        without Python's lock, so on two cores the next rows are made while these are written.
+        One batch at a time, in order; nothing else touches the connection meanwhile (`_one`,
+        `_all` and the end of the load wait for it)."""
+        self._settle_bulk_writes()
+        batch, self._pending = self._pending, PendingRows()
+        self._bulk_batch_written = self._bulk_writer.submit(batch.flush, self._connection)
+
+    def _settle_bulk_writes(self) -> None:
+        """Wait for the batch being written, if any; its error is raised here."""
+        if self._bulk_batch_written is not None:
+            written, self._bulk_batch_written = self._bulk_batch_written, None
+            try:
+                written.result()
+            except sqlite3.Error as error:
+                raise translate_sqlite_error(error) from None
 
     def _update(self, table: str, row_id: str, changes: dict[str, Any]) -> None:
         before = self._connection.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
@@ -286,12 +313,14 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
             self._audit("modification", table, row_id, dict(before), dict(after))
 
     def _one(self, sql: str, parameters: tuple | dict = ()) -> sqlite3.Row | None:
+        self._settle_bulk_writes()
         try:
             return self._connection.execute(sql, parameters).fetchone()
         except sqlite3.Error as error:
             raise translate_sqlite_error(error) from None
 
     def _all(self, sql: str, parameters: tuple | dict = ()) -> list[sqlite3.Row]:
+        self._settle_bulk_writes()
         try:
             return self._connection.execute(sql, parameters).fetchall()
         except sqlite3.Error as error:
@@ -563,7 +592,7 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
             for value in dict.fromkeys(getattr(entry, field_name)):
                 pending.add(table, {"entry_id": entry.id, column: value})
         if pending.count >= FLUSH_EVERY:
-            pending.flush(self._connection)
+            self._write_held_rows_in_background()
 
     def _write_entry_lists(self, entry: TimelineEntry) -> None:
         """The members named in a step and the aids an analysis called for."""
