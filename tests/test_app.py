@@ -10,7 +10,7 @@ from textual.widgets import Checkbox, DataTable, Input, Select
 
 from rased_tui.app import RasedApp
 from rased_tui.domain.filters import CaseFilter, StatusGroup
-from rased_tui.domain.models import fold
+from rased_tui.domain.models import TimelineEntry, fold
 from rased_tui.screens.case import CaseScreen
 from rased_tui.screens.cases import CasesScreen
 from rased_tui.screens.filters import FiltersScreen
@@ -410,3 +410,82 @@ async def test_the_list_follows_a_step_recorded_on_the_case_screen_even_when_lef
         assert isinstance(app.screen, CasesScreen)
         assert app.screen.query_one(DataTable).get_row_at(0)[4] == "En analyse"
         assert store.case_status(case.id).label == "En analyse"
+
+
+# -- quick on a large base: nothing read or imported that the screen in front does not need ------
+
+
+STARTUP_PROBE = """
+import asyncio, sys
+from rased_tui.app import RasedApp
+from rased_tui.store import Store
+
+async def first_screen(store):
+    app = RasedApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+
+with Store.open(sys.argv[1]) as store:
+    asyncio.run(first_screen(store))
+print("\\n".join(sorted(sys.modules)))
+"""
+NOT_AT_STARTUP = ("cryptography", "rased_tui.exchange.export", "rased_tui.exchange.importer",
+                  "rased_tui.exchange.sealed", "rased_tui.exchange.statistics", "rased_tui.exchange.demo",
+                  "rased_tui.exchange.spreadsheet", "rased_tui.exchange.agenda", "rased_tui.screens.export",
+                  "rased_tui.screens.dashboard", "rased_tui.screens.steps", "markdown_it")
+
+
+def test_the_list_opens_without_importing_export_import_statistics_encryption_or_demo(tmp_path):
+    import subprocess
+    import sys
+
+    Store.open(tmp_path / "a.db").close()
+    result = subprocess.run([sys.executable, "-c", STARTUP_PROBE, str(tmp_path / "a.db")],
+                            capture_output=True, text=True, check=True)
+    loaded = set(result.stdout.split())
+    assert "rased_tui.screens.cases" in loaded
+    assert [module for module in NOT_AT_STARTUP if module in loaded] == []
+
+
+async def test_a_search_applied_at_once_is_not_undone_by_the_pause_in_the_typing(demo_store):
+    from rased_tui.screens.cases import SEARCH_DELAY
+
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#cases-search", Input).value = "mar"  # typed: waits for a pause
+        await pilot.pause()
+        screen.apply_search("martin")
+        await pilot.pause(SEARCH_DELAY * 3)
+        assert screen.case_filter.search == "martin"
+        assert "recherche « martin »" in summary(app)
+
+
+async def test_back_on_the_list_the_rows_are_read_again_only_if_the_base_changed(demo_store, monkeypatch):
+    reads = []
+    reload = CasesScreen.reload
+    monkeypatch.setattr(CasesScreen, "reload", lambda self, *args, **kw: (reads.append(1), reload(self, *args, **kw)))
+    app = RasedApp(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "down")
+        numbers = table_numbers(app)
+        await pilot.press("f1", "escape", "enter")  # the help, then a case, only looked at
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(reads) == 1 and table_numbers(app) == numbers
+
+        await pilot.press("enter")
+        await pilot.pause()
+        case = demo_store.get_case_by_number(numbers[2])
+        with Store.open(demo_store.path) as other_window:  # meanwhile, the case is closed elsewhere
+            other_window.close_case(TimelineEntry(case_id=case.id, kind="cloture", sub_kind="sans_suite",
+                                                  date="2026-11-21"))
+        await pilot.press("escape")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert len(reads) == 2 and table.cursor_row == 2
+        assert table.get_row_at(2)[0] == case.number and table.get_row_at(2)[4] == "Sans suite"

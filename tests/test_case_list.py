@@ -114,6 +114,55 @@ def test_pages_follow_each_other_without_overlap(listed):
     assert pages == everything and numbers(store, CaseFilter(YEAR), 6, 2) == []
 
 
+def test_pages_of_a_search_follow_each_other_in_list_order(listed):
+    store, cases, _ = listed
+    found = CaseFilter(YEAR, search="m")  # four of the five cases
+    everything = numbers(store, found)
+    assert len(everything) == store.count_cases(found) == 4
+    assert everything == [number for number in numbers(store, CaseFilter(YEAR)) if number in everything]
+    assert numbers(store, found, 0, 1) + numbers(store, found, 1, 2) + numbers(store, found, 3, 10) == everything
+
+
+def test_the_list_follows_what_this_connection_writes(listed, make_pupil_case):
+    store, cases, refs = listed
+    before = numbers(store, CaseFilter(YEAR))
+    assert store.count_cases(CaseFilter(YEAR, search="lefevre")) == 1
+    newest = store.add_case(make_pupil_case(refs["centre"].id, pupil=Pupil(
+        last_name="Lefèvre", first_name="Jules", birth_date="2019-03-03"), date_sent="2026-11-12"))
+    assert numbers(store, CaseFilter(YEAR)) == [newest.number, *before]
+    assert store.count_cases(CaseFilter(YEAR, search="lefevre")) == 2
+    store.add_entry(TimelineEntry(case_id=newest.id, kind="cloture", sub_kind="sans_suite", date="2026-11-13"))
+    assert newest.number in numbers(store, CaseFilter(YEAR, status=StatusGroup.CLOTURES))
+
+
+def test_the_list_follows_what_another_window_commits(listed, db_path):
+    from rased_tui.store import Store
+
+    store, cases, _ = listed
+    assert store.count_cases(CaseFilter(YEAR, status=StatusGroup.OUVERTS)) == 4
+    with Store.open(db_path) as other_window:
+        other_window.add_entry(TimelineEntry(case_id=cases["helene"].id, kind="cloture", sub_kind="sans_suite",
+                                             date="2026-11-12"))
+    assert store.count_cases(CaseFilter(YEAR, status=StatusGroup.OUVERTS)) == 3
+    assert cases["helene"].number in numbers(store, CaseFilter(YEAR, status=StatusGroup.CLOTURES))
+
+
+def test_the_base_version_moves_with_each_write_here_or_elsewhere_and_not_with_a_read(listed, db_path):
+    from rased_tui.store import Store
+
+    store, cases, _ = listed
+    version = store.base_version()
+    store.count_cases(CaseFilter(YEAR))
+    store.get_case(cases["noe"].id)
+    assert store.base_version() == version
+    store.set_setting("antenna", "Rouen Nord")
+    assert store.base_version() != version
+    version = store.base_version()
+    with Store.open(db_path) as other_window:
+        other_window.set_setting("antenna", "Rouen Sud")
+    assert store.base_version() != version
+
+
 # -- the screen ---------------------------------------------------------------------------------
 
 

@@ -963,3 +963,40 @@ async def test_the_story_of_a_request_from_reception_to_reopening(store, team):
         assert store.case_status(case.id) is CaseStatus.ROUVERTE
         assert len(rows(screen)) == 1 + 6 + 2 + 1  # request, steps, evaluations, end of the aid
         assert store.verify_audit().intact
+
+
+# -- a long timeline, quick to show -------------------------------------------------------------
+
+
+async def test_the_timeline_shows_texts_as_typed_and_the_palette_offers_the_steps(store, team):
+    """Square brackets are not markup: '[sic]' shows. Each step, and the journal, is in the
+    palette while the case is in front."""
+    note = add_entry(store, team, EntryKind.NOTE, text="Lit « chateau » [sic] pour « château ».")
+    app = new_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_case(app, pilot, team.case.id)
+        table = screen.query_one("#timeline", DataTable)
+        line = table.render_line(1 + table.get_row_index(f"entry:{note.id}")).text
+        assert "Lit « chateau » [sic] pour « château »." in line
+        titles = [command.title for command in app.get_system_commands(screen)]
+        assert {"Première analyse", "Note de suivi", "Journal du dossier"} <= set(titles)
+
+
+async def test_a_long_timeline_shows_each_step_with_its_meeting_read_once(store, team, monkeypatch):
+    meeting = store.meeting_for("2026-2027", MeetingKind.ORDINAIRE, period_number=1, day=date(2026, 10, 12))
+    add_entry(store, team, EntryKind.ANALYSE, "2026-10-12", text="Problématique", meeting_id=meeting.id,
+              member_ids=[team.maitre_e.id])
+    notes = [add_entry(store, team, EntryKind.NOTE, f"2026-10-{day}", text=f"Note {day}",
+                       member_ids=[team.maitre_g.id]) for day in range(13, 31)]
+    meeting_reads = []
+    get_meetings = Store.get_meetings
+    monkeypatch.setattr(Store, "get_meetings", lambda self, ids: (meeting_reads.append(set(ids)),
+                                                                  get_meetings(self, ids))[1])
+    monkeypatch.setattr(Store, "get_meeting", lambda self, meeting_id: pytest.fail("one meeting at a time"))
+    app = new_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_case(app, pilot, team.case.id)
+        assert len(rows(screen)) == 1 + 1 + len(notes)
+        assert meeting_reads == [{meeting.id}]
+        assert [cells(screen, f"entry:{note.id}")[3:] for note in notes[:2]] == [["Martin", "Note 13"],
+                                                                                 ["Martin", "Note 14"]]

@@ -503,3 +503,49 @@ async def test_with_a_school_chosen_the_gauge_still_shows_the_whole_load(store, 
         await pilot.pause()
         member_row = table_rows(screen, "caseload-table")[f"member:{rased['e'].id}"]
         assert member_row[1] == "██████ 2/2" and member_row[5] == "0 aide"
+
+
+async def test_the_caseload_is_read_once_when_shown_and_again_only_after_a_change(store, school, rased,
+                                                                                 make_pupil_case, monkeypatch):
+    """Its three filters each announce their first value when shown: no news, nothing read
+    again; after the help or a case only looked at, nothing either; after a step elsewhere, yes."""
+    case = new_case(store, make_pupil_case, school)
+    aid = start_aid(store, case, rased["e"])
+    reads = []
+    reload = CaseloadsScreen.reload
+    monkeypatch.setattr(CaseloadsScreen, "reload", lambda self: (reads.append(1), reload(self)))
+    app = new_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await press(pilot, "2")
+        assert len(reads) == 1
+        await press(pilot, "f1")
+        await press(pilot, "escape")
+        select_row(screen, "caseload-table", f"aid:{aid.id}")
+        assert isinstance(await press(pilot, "enter"), CaseScreen)
+        assert await press(pilot, "escape") is screen
+        assert len(reads) == 1
+        with Store.open(store.path) as other_window:
+            other_window.end_aid(aid.id, date(2026, 11, 16), AidEndReason.OBJECTIFS_ATTEINTS)
+        await press(pilot, "f1")
+        await press(pilot, "escape")
+        assert len(reads) == 2 and f"aid:{aid.id}" not in table_rows(screen, "caseload-table")
+
+
+async def test_the_waiting_list_is_read_again_on_return_only_after_a_change(store, school, rased, make_pupil_case,
+                                                                           monkeypatch):
+    case = new_case(store, make_pupil_case, school)
+    analyse(store, case, "2026-10-06", "E")
+    reads = []
+    read_rows = WaitingListScreen.read_rows
+    monkeypatch.setattr(WaitingListScreen, "read_rows", lambda self: (reads.append(1), read_rows(self))[1])
+    app = new_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await press(pilot, "5")
+        await press(pilot, "f1")
+        await press(pilot, "escape")
+        assert len(reads) == 1 and list(table_rows(screen, "waiting-table")) == [case.id]
+        store.add_entry(TimelineEntry(case_id=case.id, kind=EntryKind.CLOTURE, sub_kind="sans_suite",
+                                      date="2026-11-20"))
+        await press(pilot, "f1")
+        await press(pilot, "escape")
+        assert len(reads) == 2 and list(table_rows(screen, "waiting-table")) == []

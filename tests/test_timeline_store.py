@@ -335,6 +335,13 @@ def test_editing_an_entry_can_change_the_status(store, case):
     assert store.case_status(case.id) is CaseStatus.CLASSEE_SANS_SUITE
 
 
+def test_the_confidential_notes_of_a_case_are_counted_without_being_read(store, case, psy):
+    store.add_entry(step(case, "note", "2026-10-07", text="Entretien.", confidential=True, author_member_id=psy.id))
+    store.add_entry(step(case, "note", "2026-10-08", text="Appel de l'école."))
+    assert store.count_confidential_entries(case.id) == 1
+    assert store.count_confidential_entries("0" * 36) == 0
+
+
 # -- delete_entry -------------------------------------------------------------------------------
 
 
@@ -777,6 +784,12 @@ def test_an_urgent_meeting_per_day(store):
     assert len(store.list_meetings("2026-2027")) == 3
 
 
+def test_the_meetings_a_timeline_refers_to_are_read_together(store):
+    monday = store.meeting_for("2026-2027", MeetingKind.URGENTE, period_number=2, day=date(2026, 11, 16))
+    ordinary = store.meeting_for("2026-2027", MeetingKind.ORDINAIRE, period_number=2, day=date(2026, 11, 16))
+    assert store.get_meetings({monday.id, ordinary.id, "0" * 36}) == {monday.id: monday, ordinary.id: ordinary}
+
+
 def test_an_analysis_links_its_meeting(store, case):
     meeting = store.meeting_for("2026-2027", MeetingKind.ORDINAIRE, period_number=2, day=date(2026, 11, 10))
     saved = store.add_entry(step(case, "analyse", "2026-11-10", meeting_id=meeting.id))
@@ -832,6 +845,18 @@ def test_two_cases_linked_by_one_action_make_one_shared_action(store, school, ma
 def test_no_shared_action_without_action_id(store, case):
     store.add_entry(step(case, "seconde_intention", "2026-10-20", "formation_ciblee"))
     assert store.shared_actions() == []
+
+
+def test_the_shared_actions_of_a_case_only(store, school, make_pupil_case):
+    first = store.add_case(make_pupil_case(school.id))
+    second = store.add_case(make_pupil_case(school.id, pupil={"first_name": "Noé"}))
+    store.add_entry(step(first, "seconde_intention", "2026-10-20", "formation_ciblee", action_id=ACTION))
+    store.add_entry(step(second, "seconde_intention", "2026-10-22", "formation_ciblee", action_id=ACTION))
+    store.add_entry(step(second, "seconde_intention", "2026-11-05", "formation_ciblee", action_id=OTHER_ACTION))
+    [action] = store.shared_actions({ACTION})
+    assert action == next(action for action in store.shared_actions() if action.action_id == ACTION)
+    assert action.case_numbers == sorted([first.number, second.number])
+    assert store.shared_actions(set()) == []
 
 
 # -- the status follows every write -------------------------------------------------------------

@@ -1,13 +1,14 @@
 """The Textual application: screens, global keys, title, help and the command palette.
 
 The App receives an open Store from the command line (cli.py) and hands it to the screens;
-screens never touch SQL themselves.
+screens never touch SQL themselves. Only the list of cases is imported with the App: each other
+screen when first shown (the export and its encryption, the dashboard and its statistics, the
+case screen and its forms cost more to import than the list takes to draw).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -15,23 +16,16 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 
 from rased_tui import __version__
-from rased_tui.screens.help import HelpScreen
-from rased_tui.screens.case import STEP_KEYS, CaseScreen
 from rased_tui.screens.cases import CasesScreen
-from rased_tui.screens.caseloads import CaseloadsScreen
-from rased_tui.screens.dashboard import DashboardScreen
-from rased_tui.screens.directory import DirectoryScreen
-from rased_tui.screens.export import ExportScreen
-from rased_tui.screens.meetings import MeetingsScreen
-from rased_tui.screens.settings import SettingsScreen
-from rased_tui.screens.waiting import WaitingListScreen
 from rased_tui.store import Store
 
 
 class RasedApp(App[None]):
     """rased-tui: the cases of a RASED antenna and of the pôle ressource, at the keyboard."""
 
-    CSS_PATH = "app.tcss"
+    # The case screen's styles too: read when the first case opens, they would have every style
+    # of the app worked out again (a tenth of a second) at that moment.
+    CSS_PATH = ["app.tcss", "screens/case.tcss"]
     TITLE = "rased-tui"
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
@@ -88,8 +82,8 @@ class RasedApp(App[None]):
                                 lambda: self._on_cases(cases.action_new_request))
             yield SystemCommand("Modifier la demande", "Modifier la demande du dossier sélectionné (e)",
                                 lambda: self._on_cases(cases.action_edit_request))
-        if isinstance(screen, CaseScreen) and not self.store.read_only:
-            yield from self._step_commands(screen)
+        if not self.store.read_only:  # the screen's own commands (a case: its steps, its journal)
+            yield from getattr(screen, "system_commands", tuple)()
         if cases is not None:
             yield SystemCommand("Rechercher", "Chercher un élève, un numéro, un texte (/)",
                                 lambda: self._on_cases(cases.action_search))
@@ -98,13 +92,6 @@ class RasedApp(App[None]):
         yield SystemCommand("Aide", "Les touches de cet écran et de l'application (F1)", self.action_help)
         yield SystemCommand("Thème", "Changer les couleurs de l'interface", self.action_change_theme)
         yield SystemCommand("Quitter", "Fermer rased-tui (q)", self.action_quit)
-
-    @staticmethod
-    def _step_commands(screen: CaseScreen) -> Iterable[SystemCommand]:
-        """Each step of the case in front, as the palette offers it."""
-        for step, key in STEP_KEYS.items():
-            yield SystemCommand(step.label, f"Ajouter au dossier en cours ({key})", partial(screen.action_step, step.value))
-        yield SystemCommand("Journal du dossier", "Qui a modifié quoi, et quand (j)", screen.action_journal)
 
     def _cases_screen(self) -> CasesScreen | None:
         return next((screen for screen in self.screen_stack if isinstance(screen, CasesScreen)), None)
@@ -137,30 +124,44 @@ class RasedApp(App[None]):
 
     def action_caseloads(self) -> None:
         """The caseloads of the RASED members (2)."""
+        from rased_tui.screens.caseloads import CaseloadsScreen
+
         self._show(CaseloadsScreen)
 
     def action_dashboard(self) -> None:
         """The figures of a school year or a période (3)."""
+        from rased_tui.screens.dashboard import DashboardScreen
+
         self._show(DashboardScreen)
 
     def action_export(self) -> None:
         """The export for a USB key, and the import of an export (4)."""
+        from rased_tui.screens.export import ExportScreen
+
         self._show(ExportScreen)
 
     def action_waiting_list(self) -> None:
         """The cases waiting for a RASED aid, oldest first (5)."""
+        from rased_tui.screens.waiting import WaitingListScreen
+
         self._show(WaitingListScreen)
 
     def action_directory(self) -> None:
         """The directory of the pôle: members and schools (6)."""
+        from rased_tui.screens.directory import DirectoryScreen
+
         self._show(DirectoryScreen)
 
     def action_meetings(self) -> None:
         """The périodes, the pôle's meetings and the agenda of the next one (7)."""
+        from rased_tui.screens.meetings import MeetingsScreen
+
         self._show(MeetingsScreen)
 
     def action_settings(self) -> None:
         """The settings of the base (8)."""
+        from rased_tui.screens.settings import SettingsScreen
+
         self._show(SettingsScreen)
 
     def action_command_palette(self) -> None:
@@ -174,5 +175,7 @@ class RasedApp(App[None]):
 
     def action_help(self) -> None:
         """Open the help of the screen in front (F1 or ?)."""
+        from rased_tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))

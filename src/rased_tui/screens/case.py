@@ -10,16 +10,17 @@ the case's journal. In read-only mode every editing key is hidden and confidenti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Markdown, OptionList, Static
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rased_tui.domain.calendar import format_french_date, today
@@ -37,8 +38,9 @@ from rased_tui.domain.french import count
 from rased_tui.domain.models import Aid, AidEvaluation, Case, TimelineEntry
 from rased_tui.domain.timeline import Step, refusal, step_of, suggest_next_step
 from rased_tui.screens.confirm import ConfirmDialog
-from rased_tui.screens.steps import AidForm, CaseContext, EndAidForm, EntryForm, EvaluationForm, case_context
+from rased_tui.screens.case_context import CaseContext, case_context
 from rased_tui.store import StoreError
+from rased_tui.widgets.quick_table import QuickTable
 
 # The key of each step on the case screen.
 STEP_KEYS = {
@@ -276,6 +278,8 @@ class TextDialog(ModalScreen[None]):
         self.markdown = markdown
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # its parser is imported when a text is first read
+
         with VerticalScroll(id="text-dialog"):
             yield Markdown(self.markdown, id="text-dialog-body")
 
@@ -349,7 +353,7 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         yield Static("", id="case-request", markup=False)
         yield Static("", id="case-aids", markup=False)
         yield Static("", id="case-next", markup=False)
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield QuickTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -371,8 +375,7 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
                 return False
             # the IEN's read-only review never shows the psychologist's confidential notes
             entries = store.list_entries(case.id, include_confidential=not store.read_only)
-            self.hidden_confidential = 0 if not store.read_only else len(
-                store.list_entries(case.id, include_confidential=True)) - len(entries)
+            self.hidden_confidential = store.count_confidential_entries(case.id) if store.read_only else 0
             self.context = case_context(store, case, entries)
             school = store.get_school(case.school_id)
             linked = self._linked_labels(entries)
@@ -387,16 +390,16 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         return True
 
     def _linked_labels(self, entries: list[TimelineEntry]) -> dict[str, str]:
-        """Names of the meetings and of the shared actions (formation ciblée) of the steps."""
+        """Names of the meetings and of the shared actions (formation ciblée) of the steps,
+        each read once for the whole timeline."""
         labels = {}
-        if any(entry.action_id for entry in entries):
-            for action in self.app.store.shared_actions():
+        if action_ids := {entry.action_id for entry in entries if entry.action_id}:
+            for action in self.app.store.shared_actions(action_ids):
                 others = [number for number in action.case_numbers if number != self.context.case.number]
                 labels[action.action_id] = (f"avec {', '.join(others[:3])}{'…' if len(others) > 3 else ''}"
                                             if others else "action partagée")
-        for meeting_id in {entry.meeting_id for entry in entries if entry.meeting_id}:
-            meeting = self.app.store.get_meeting(meeting_id)
-            if meeting is not None:
+        if meeting_ids := {entry.meeting_id for entry in entries if entry.meeting_id}:
+            for meeting_id, meeting in self.app.store.get_meetings(meeting_ids).items():
                 what = "urgence" if meeting.kind.value == "urgente" else "réunion"
                 labels[meeting_id] = f"{what} du {format_french_date(meeting.date)}"
         return labels
@@ -481,6 +484,8 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         if step is Step.FIN_AIDE and not any(aid.is_open for aid in self.context.aids):
             self.notify("Aucune aide en cours dans ce dossier.", severity="warning")
             return
+        from rased_tui.screens.steps import AidForm, EndAidForm, EntryForm, EvaluationForm
+
         forms: dict[Step, Callable[[], ModalScreen]] = {
             Step.AIDE: lambda: AidForm(self.context),
             Step.EVALUATION: lambda: EvaluationForm(self.context),
@@ -542,6 +547,8 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
 
             self.app.push_screen(IntakeScreen(self.context.case), lambda saved: self._after_form(saved is not None))
             return
+        from rased_tui.screens.steps import AidForm, EndAidForm, EntryForm, EvaluationForm
+
         kind, record_id = key.split(":", 1)
         context = self.context
         if kind == "entry":
@@ -634,6 +641,15 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
             return f"L'aide {aid.kind.value} reprend."
 
         return f"Annuler la fin de l'aide {aid.kind.value} du {row.cells[0]} ? L'aide reprend.", resume
+
+    # -- the command palette ---------------------------------------------------------------
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        """Each step of this case, and its journal, as the palette offers them (the App asks
+        the screen in front; not in read-only mode)."""
+        for step, key in STEP_KEYS.items():
+            yield SystemCommand(step.label, f"Ajouter au dossier en cours ({key})", partial(self.action_step, step.value))
+        yield SystemCommand("Journal du dossier", "Qui a modifié quoi, et quand (j)", self.action_journal)
 
     # -- journal and leaving ---------------------------------------------------------------
 

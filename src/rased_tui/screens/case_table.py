@@ -1,7 +1,8 @@
 """`CaseTableScreen`: a screen that is one table of cases under a summary line, read again when
-it comes back in front (a case opened from it may have changed), `entrée` opening a case and
-`échap` going back. The waiting list (`5`) and the cases behind a figure of the tableau de bord
-are such screens; each says which columns, which rows and which summary.
+it comes back in front if the base changed meanwhile (a case opened from it may have changed),
+`entrée` opening a case and `échap` going back. The waiting list (`5`) and the cases behind a
+figure of the tableau de bord are such screens; each says which columns, which rows and which
+summary.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from rased_tui.domain.calendar import today
 from rased_tui.store import StoreError
+from rased_tui.widgets.quick_table import QuickTable
 
 Row = tuple[str, tuple]  # (case id, the cells of its line)
 
@@ -27,11 +30,12 @@ class CaseTableScreen(Screen[None]):
         Binding("escape", "back", "Retour", id="case_table_back"),
     ]
     ID_PREFIX = "case-table"  # the ids: {prefix}-summary and {prefix}-table
+    _read_at: tuple | None = None  # the base's version and the day when the rows were read
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id=f"{self.ID_PREFIX}-summary")
-        yield DataTable(id=f"{self.ID_PREFIX}-table", cursor_type="row", zebra_stripes=True)
+        yield QuickTable(id=f"{self.ID_PREFIX}-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def columns(self) -> Iterable[tuple[str, int]]:
@@ -54,14 +58,21 @@ class CaseTableScreen(Screen[None]):
         table.focus()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        """Back in front: read again only if something may have changed (a step recorded in a
+        case opened from here, or a new day), not after the help or the palette."""
+        if self.is_mounted and self._read_at != self._now():
             self.reload()
+
+    def _now(self) -> tuple:
+        return self.app.store.base_version(), today()
 
     def reload(self) -> None:
         """Read the rows again and draw them, the cursor kept on its case."""
         try:
+            self._read_at = self._now()
             rows = self.read_rows()
         except StoreError as error:
+            self._read_at = None  # read again next time
             self.notify(str(error), title="Lecture impossible", severity="error")
             return
         table = self.query_one(DataTable)

@@ -37,6 +37,7 @@ from rased_tui.domain.enums import AidKind
 from rased_tui.domain.french import count
 from rased_tui.domain.models import Member, fold
 from rased_tui.store import StoreError
+from rased_tui.widgets.quick_table import QuickTable
 
 # Short enough for the first column; the help and the summary give the full names.
 KIND_HEADINGS = {AidKind.E: "Aides E (pédagogiques)", AidKind.G: "Aides G (rééducatives)",
@@ -94,6 +95,7 @@ psychologues (aide psychologique).
         self.aids: dict[str, CaseloadAid] = {}
         self.members: list[Member] = []
         self._periods: dict[str, PeriodSpan] = {}
+        self._read_at: tuple | None = None  # the base's version and the day when last read
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,7 +104,7 @@ psychologues (aide psychologique).
                 yield Select(options, value=options[0][1], allow_blank=False, compact=True, id=widget_id)
         yield Static(id="caseload-summary")
         yield Static(id="caseload-warning")
-        yield DataTable(id="caseload-table", cursor_type="row")
+        yield QuickTable(id="caseload-table", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -137,11 +139,13 @@ psychologues (aide psychologique).
         school = self.query_one("#caseload-school", Select).value
         period = self.query_one("#caseload-period", Select).value
         antenna = self.query_one("#caseload-antenna", Select).value
-        self.caseload_filter = CaseloadFilter(
+        chosen = CaseloadFilter(
             school_id=None if school in (ALL, Select.NULL) else school,
             period=self._periods.get(period),
             antenna=None if antenna in (ALL, Select.NULL) else antenna)
-        self.reload()
+        if chosen != self.caseload_filter:  # each Select says its first value when mounted: no news
+            self.caseload_filter = chosen
+            self.reload()
 
     def action_filters(self) -> None:
         self.query_one("#caseload-school", Select).focus()
@@ -156,6 +160,7 @@ psychologues (aide psychologique).
         store = self.app.store
         day = today()
         try:
+            self._read_at = (store.base_version(), day)
             aids = store.caseload_aids(self.caseload_filter, day)
             # a member's gauge is his or her whole load, whatever the school shown
             whole = store.caseload_aids(replace(self.caseload_filter, school_id=None), day) \
@@ -164,6 +169,7 @@ psychologues (aide psychologique).
             current = period_of(day, store.periods_of_year(school_year_of(day)))
             waiting = store.waiting_list(day)
         except StoreError as error:
+            self._read_at = None  # read again next time
             self.notify(str(error), title="Lecture impossible", severity="error")
             return
         self.aids = {aid.aid_id: aid for aid in aids}
@@ -174,8 +180,9 @@ psychologues (aide psychologique).
         self._show_warnings(whole, members, loads, day)
 
     def on_screen_resume(self) -> None:
-        """Back from a case or a form: what was changed there shows here."""
-        if self.is_mounted:
+        """Back from a case or a form: what was changed there shows here (nothing is read
+        again when nothing was written, as after the help or the palette)."""
+        if self.is_mounted and self._read_at != (self.app.store.base_version(), today()):
             self.reload()
 
     def _draw(self, aids: list[CaseloadAid], members: list[Member], loads: dict[str, Load],
@@ -287,7 +294,8 @@ psychologues (aide psychologique).
         if aid is None or not aid.is_open:
             self.notify("Choisissez une aide en cours.", severity="warning")
             return
-        from rased_tui.screens.steps import EndAidForm, case_context
+        from rased_tui.screens.case_context import case_context
+        from rased_tui.screens.steps import EndAidForm
 
         store = self.app.store
         try:

@@ -9,6 +9,7 @@ the request of the case under the cursor.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +23,7 @@ from rased_tui.domain.enums import CaseStatus, Motif
 from rased_tui.domain.filters import CaseFilter, StatusGroup
 from rased_tui.domain.french import count
 from rased_tui.store import StoreError
+from rased_tui.widgets.quick_table import QuickTable
 
 PAGE_SIZE = 100
 LOAD_AHEAD = 10  # rows before the end of what is loaded when the next page is read
@@ -66,14 +68,14 @@ class CasesScreen(Screen[None]):
         self._total = 0
         self._loaded = 0
         self._search_timer: Timer | None = None
-        self._reload_on_return: str | None = None  # the case opened: read the list again on return
+        self._read_at: tuple | None = None  # the base's version when the list was last read
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="Rechercher : nom, numéro, texte…  (/)", id="cases-search", compact=True)
         yield Static(id="cases-summary")
         yield Static(id="cases-warning")
-        yield DataTable(id="cases-table", cursor_type="row", zebra_stripes=True)
+        yield QuickTable(id="cases-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -93,12 +95,14 @@ class CasesScreen(Screen[None]):
         table.clear()
         self._loaded = 0
         try:
+            self._read_at = store.base_version()
             self._total = store.count_cases(self.case_filter)
             self._append_page()
             if warnings:
                 self._show_urgent_warning()
         except StoreError as error:
             self._total = self._loaded
+            self._read_at = None  # read again next time
             self.notify(str(error), title="Lecture impossible", severity="error")
         self._show_summary()
         if select_case_id is not None and select_case_id in table.rows:
@@ -142,9 +146,17 @@ class CasesScreen(Screen[None]):
 
     @on(Input.Changed, "#cases-search")
     def _search_changed(self, event: Input.Changed) -> None:
+        self._drop_pending_search()
+        self._search_timer = self.set_timer(SEARCH_DELAY, partial(self._search_after_pause, event.value))
+
+    def _search_after_pause(self, text: str) -> None:
+        self._search_timer = None
+        self.apply_search(text)
+
+    def _drop_pending_search(self) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()
-        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self.apply_search(event.value))
+            self._search_timer = None
 
     @on(Input.Submitted, "#cases-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -152,6 +164,9 @@ class CasesScreen(Screen[None]):
         self.query_one(DataTable).focus()
 
     def apply_search(self, text: str) -> None:
+        """Show the cases the search finds, now: a search still waiting for a pause in the
+        typing is dropped (it would come back to an older text)."""
+        self._drop_pending_search()
         if text != self.case_filter.search:
             self.case_filter = replace(self.case_filter, search=text)
             self.reload(warnings=False)
@@ -179,17 +194,16 @@ class CasesScreen(Screen[None]):
         self.open_case(event.row_key.value)
 
     def open_case(self, case_id: str) -> None:
-        """The case screen; back on the list (escape, or `1` from deeper), the rows are read
-        again: statuses follow the steps recorded meanwhile."""
         from rased_tui.screens.case import CaseScreen
 
-        self._reload_on_return = case_id
         self.app.push_screen(CaseScreen(case_id))
 
     def on_screen_resume(self) -> None:
-        if self._reload_on_return is not None:
-            case_id, self._reload_on_return = self._reload_on_return, None
-            self.reload(select_case_id=case_id)
+        """Back on the list (from a case: escape, or `1` from deeper), the rows are read again
+        if anything was written meanwhile (statuses follow the steps recorded), the cursor kept
+        on its case; after a look only, nothing is read again."""
+        if self.is_mounted and self._read_at != self.app.store.base_version():
+            self.reload(select_case_id=self.selected_case_id())
 
     def action_new_request(self) -> None:
         from rased_tui.screens.intake import IntakeScreen

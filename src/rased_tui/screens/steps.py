@@ -15,7 +15,6 @@ was typed. Each dismisses with True when it saved. Warnings (a skipped step) nev
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -30,7 +29,6 @@ from rased_tui.domain.calendar import format_french_date, period_of, read_past_d
 from rased_tui.domain.enums import (
     AidEndReason,
     AidKind,
-    CaseStatus,
     ClosureOutcome,
     ConsentForm,
     ConsentStatus,
@@ -45,7 +43,7 @@ from rased_tui.domain.enums import (
     SecondResponse,
 )
 from rased_tui.domain.french import count
-from rased_tui.domain.models import Aid, AidEvaluation, Case, Member, TimelineEntry, new_id
+from rased_tui.domain.models import Aid, AidEvaluation, Member, TimelineEntry, new_id
 from rased_tui.domain.timeline import (
     OTHER_RESPONSES,
     STEP_ENTRY_KIND,
@@ -58,8 +56,8 @@ from rased_tui.domain.timeline import (
     skipped_steps,
     turn_date_problem,
 )
+from rased_tui.screens.case_context import CaseContext
 from rased_tui.screens.form_dialog import FormDialog
-from rased_tui.store import Store
 from rased_tui.store.store import CONFIDENTIAL_AUTHOR_MESSAGE
 from rased_tui.widgets.toggles import CheckList, TickBox
 from rased_tui.widgets.form import choice, date_input, field_row, text_input
@@ -68,36 +66,6 @@ RASED_ROLES = (Role.MAITRE_E, Role.MAITRE_G, Role.PSYCHOLOGUE)
 NEW_ACTION = "nouvelle"
 WHOLE_CASE = "dossier"
 MEETING_SYNTHESE = "synthese"
-
-
-@dataclass
-class CaseContext:
-    """What the forms need to know of the case they add to (read once by the case screen)."""
-
-    case: Case
-    status: CaseStatus
-    entries: list[TimelineEntry]
-    aids: list[Aid]
-    evaluations: dict[str, list[AidEvaluation]]
-    members: list[Member]
-    years: list[str] = field(default_factory=list)
-    recorded: dict[str, str] = field(default_factory=dict)  # when evaluations and aid ends were entered
-
-    def member(self, member_id: str) -> Member | None:
-        return next((member for member in self.members if member.id == member_id), None)
-
-    def available_members(self, keep: list[str] = (), roles: tuple[Role, ...] = ()) -> list[Member]:
-        """Members active today (of these roles, when given), and those already chosen."""
-        return [member for member in self.members
-                if member.id in keep or (member.is_active_on(today()) and (not roles or member.role in roles))]
-
-
-def case_context(store: Store, case: Case, entries: list[TimelineEntry]) -> CaseContext:
-    """What the forms need of a case, read from the store (`entries`: its timeline as shown)."""
-    return CaseContext(
-        case=case, status=store.case_status(case.id), entries=entries, aids=store.list_aids(case.id),
-        evaluations=store.case_evaluations(case.id), members=store.list_members(),
-        years=store.case_years(case.id), recorded=store.recording_times(case.id))
 
 
 def member_label(member: Member) -> str:

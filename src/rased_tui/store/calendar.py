@@ -17,6 +17,7 @@ years' statistics.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from rased_tui.domain.calendar import PeriodSpan, approximate_periods, school_year_of
@@ -140,6 +141,12 @@ class CalendarQueries:
     def get_meeting(self, meeting_id: str) -> Meeting | None:
         row = self._one("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
         return Meeting.model_validate(dict(row), context=STORED) if row else None
+
+    def get_meetings(self, meeting_ids: Collection[str]) -> dict[str, Meeting]:
+        """The meetings of these ids (those that exist), by id: the ones a timeline refers to."""
+        rows = self._all(f"SELECT * FROM meetings WHERE id IN ({', '.join('?' * len(meeting_ids))})",
+                         tuple(meeting_ids))
+        return {row["id"]: Meeting.model_validate(dict(row), context=STORED) for row in rows}
 
     def ordinary_meeting(self, school_year: str, period_number: int) -> Meeting | None:
         """The ordinary meeting recorded for a période, if any."""

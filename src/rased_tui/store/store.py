@@ -562,7 +562,11 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
 
     def school_years(self) -> list[str]:
         """The school years that hold cases, newest first."""
-        return [row[0] for row in self._all("SELECT DISTINCT school_year FROM case_years ORDER BY 1 DESC")]
+        # the view case_years written out, each half read from its index (through the view,
+        # every case and every carry-over is read); a step carries over exactly when it has a year
+        return [row[0] for row in self._all(
+            "SELECT school_year FROM cases UNION SELECT to_school_year FROM timeline_entries"
+            " WHERE to_school_year IS NOT NULL ORDER BY 1 DESC")]
 
     # -- timeline -------------------------------------------------------------------------
 
@@ -677,8 +681,12 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
 
     def case_years(self, case_id: str) -> list[str]:
         """The school years a case shows in: its own and each it was carried into."""
+        # the view case_years written out (through the view SQLite reads both halves whole);
+        # `+kind`: the case's own steps are read, not every carry-over of the base by kind
         return [row[0] for row in self._all(
-            "SELECT school_year FROM case_years WHERE case_id = ? ORDER BY 1", (case_id,))]
+            "SELECT school_year FROM cases WHERE id = ?"
+            " UNION SELECT to_school_year FROM timeline_entries WHERE case_id = ? AND +kind = 'report' ORDER BY 1",
+            (case_id, case_id))]
 
     def close_case(self, entry: TimelineEntry, *, end_date_of_aids: bool = True) -> TimelineEntry:
         """Close a case: the closure entry, and its aids still running end on that day."""
@@ -709,6 +717,11 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
             (case_id,))
         lists = self._entry_lists("e.case_id = ?", (case_id,))
         return [_entry_from_row(row, lists.get(row["id"], {})) for row in rows]
+
+    def count_confidential_entries(self, case_id: str) -> int:
+        """How many confidential notes a case holds (what a read-only review says it hides)."""
+        return self._one("SELECT count(*) FROM timeline_entries WHERE case_id = ? AND confidential = 1",
+                         (case_id,))[0]
 
     # -- aids and evaluations ---------------------------------------------------------------
 
@@ -860,16 +873,19 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
 
     # -- shared actions (formation ciblée) --------------------------------------------------
 
-    def shared_actions(self) -> list[SharedAction]:
-        """The actions de formation ciblée, newest first, with the cases each one serves."""
+    def shared_actions(self, action_ids: Collection[str] | None = None) -> list[SharedAction]:
+        """The actions de formation ciblée (all, or those of `action_ids`: a case's own), newest
+        first, with the cases each one serves."""
+        chosen = "" if action_ids is None else f"AND e.action_id IN ({', '.join('?' * len(action_ids))})"
         rows = self._all(
-            """SELECT e.action_id, min(e.date) AS first_date,
+            f"""SELECT e.action_id, min(e.date) AS first_date,
                       (SELECT f.text FROM timeline_entries f WHERE f.action_id = e.action_id
                         ORDER BY f.date, f.created_at LIMIT 1) AS text,
                       group_concat(DISTINCT c.number) AS numbers,
                       count(DISTINCT c.school_id) AS schools
                  FROM timeline_entries e JOIN cases c ON c.id = e.case_id
-                WHERE e.action_id IS NOT NULL GROUP BY e.action_id ORDER BY first_date DESC""")
+                WHERE e.action_id IS NOT NULL {chosen} GROUP BY e.action_id ORDER BY first_date DESC""",
+            tuple(action_ids or ()))
         return [SharedAction(row["action_id"], date.fromisoformat(row["first_date"]), row["text"] or "",
                              sorted(row["numbers"].split(",")), row["schools"]) for row in rows]
 
@@ -887,6 +903,11 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
 
     def counts(self) -> dict[str, int]:
         return {table: self._one(f"SELECT count(*) FROM {table}")[0] for table in DATA_TABLES}
+
+    def base_version(self) -> tuple[int, int]:
+        """Changes whenever the base may have changed (a commit by another connection, a write
+        by this one): what was read at an equal version needs no reading again."""
+        return self._one("PRAGMA data_version")[0], self._connection.total_changes
 
     def verify_audit(self) -> audit.ChainReport:
         """The audit chain, and a log that cannot be empty while records exist (wiped by hand,
