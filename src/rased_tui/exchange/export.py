@@ -21,10 +21,11 @@ import json
 import os
 import re
 import shutil
-from operator import itemgetter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain, compress, count, islice, repeat
+from operator import ne, not_, sub, truth
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -49,7 +50,7 @@ from rased_tui.exchange.bundle_spec import (
     SCHOOLS,
     BundleFile,
 )
-from rased_tui.exchange.spreadsheet import CsvFormat, Text
+from rased_tui.exchange.spreadsheet import CsvFormat
 from rased_tui.store.exports import ExportSelection
 from rased_tui.store.migrations import SCHEMA_VERSION
 from rased_tui.store.opening import create_private_file, restrict_to_owner
@@ -141,121 +142,228 @@ def pseudonym_secret(store) -> tuple[str, bool]:
 
 
 class BundleRows:
-    """The rows of each file of the bundle, ready to be written (pseudonymised if asked)."""
+    """The rows of each file of the bundle, each a sequence of cells in the order of its columns,
+    ready for csv.writer (pseudonymised if asked). The store gives them a chunk at a time, as
+    columns: each column's cells are made in one pass, by a function that is mostly a lookup in
+    C (a date, a label), and the texts are scrubbed of names in one pass too. The cases are read
+    before the files that hang from them: reading a case makes the scrubber for its own texts
+    and its children's."""
 
     def __init__(self, store, options: ExportOptions, secret: str) -> None:
         self.store = store
         self.options = options
         self.secret = secret
+        self._plans = {bundle_file.name: CellPlan(bundle_file, options.csv_format, pseudonymised=not options.nominative)
+                       for bundle_file in FILES}
         self._scrubber_of_case: dict[str, pseudonyms.Scrubber] = {}
+        self._pseudonyms: dict[str, str] = {}  # pupil id -> pseudonym: each computed once
 
-    def of(self, bundle_file: BundleFile) -> Iterator[dict[str, Any]]:
-        selection = self.options.selection
-        source = {
-            SCHOOLS.name: self.store.export_schools,
-            MEMBERS.name: self.store.export_members,
-            PERIODS.name: self.store.export_periods,
-            MEETINGS.name: self.store.export_meetings,
-            PUPILS.name: lambda: self.store.export_pupils(selection, by_name=self.options.nominative),
-            CASES.name: lambda: self.store.export_cases(selection),
-            PRIOR_ACTIONS.name: lambda: self.store.export_prior_actions(selection),
-            AIDS.name: lambda: self.store.export_aids(selection),
-            EVALUATIONS.name: lambda: self.store.export_evaluations(selection),
-            ENTRIES.name: lambda: self.store.export_entries(selection),
-        }[bundle_file.name]
-        for row in source():
-            yield self._prepare(bundle_file, row)
+    def of(self, bundle_file: BundleFile) -> Iterator[Sequence[Any]]:
+        plan = self._plans[bundle_file.name]
+        return chain.from_iterable(self._rows(bundle_file, plan, columns) for columns in self._chunks(bundle_file))
 
-    def _prepare(self, bundle_file: BundleFile, row: dict[str, Any]) -> dict[str, Any]:
+    def _chunks(self, bundle_file: BundleFile) -> Iterator[list[Sequence[Any]]]:
+        """The values of one file from the store, a chunk of rows at a time, as columns."""
+        selection, fields = self.options.selection, self._plans[bundle_file.name].fields
+        return {
+            SCHOOLS.name: lambda: self.store.export_schools(fields),
+            MEMBERS.name: lambda: self.store.export_members(fields),
+            PERIODS.name: lambda: self.store.export_periods(fields),
+            MEETINGS.name: lambda: self.store.export_meetings(fields),
+            PUPILS.name: lambda: self.store.export_pupils(selection, fields, by_name=self.options.nominative),
+            CASES.name: lambda: self.store.export_cases(selection, fields),
+            PRIOR_ACTIONS.name: lambda: self.store.export_prior_actions(selection, fields),
+            AIDS.name: lambda: self.store.export_aids(selection, fields),
+            EVALUATIONS.name: lambda: self.store.export_evaluations(selection, fields),
+            ENTRIES.name: lambda: self.store.export_entries(selection, fields),
+        }[bundle_file.name]()
+
+    def _rows(self, bundle_file: BundleFile, plan: CellPlan, columns: list[Sequence[Any]]) -> Iterator[tuple]:
+        """One chunk's rows of cells, from its columns of values."""
+        position = plan.position
         if bundle_file is PUPILS:
-            row["pseudonym"] = row["pseudonym"] or pseudonyms.pseudonym(self.secret, row["id"])
+            columns[position["pseudonym"]] = list(map(self._pupil_pseudonym, columns[position["pseudonym"]],
+                                                      columns[position["id"]]))
         elif bundle_file is CASES:
-            self._add_reader_fields(row)
-        if self.options.nominative:
-            return row
-        for name, blank in IDENTITY_FIELDS[bundle_file.name]:
-            row[name] = blank
-        scrub = self._scrubber_of_case.get(row["id"] if bundle_file is CASES else row.get("case_id"))
-        if scrub is not None:
-            for name in SCRUBBED_TEXTS.get(bundle_file.name, ()):
-                row[name] = scrub(row[name])
-        return row
+            columns[position["pseudonym"]] = list(map(self._case_pseudonym, columns[position["pseudonym"]],
+                                                      columns[position["pupil_id"]]))
+            if plan.extra_position:
+                self._make_scrubbers(columns, plan)
+        if plan.scrubbed:
+            self._scrub(columns, plan)
+        for index, write in plan.cells:
+            columns[index] = write(columns[index])
+        return zip(*columns[:plan.width])
 
-    def _add_reader_fields(self, row: dict[str, Any]) -> None:
-        if row["pupil_id"]:
-            row["pseudonym"] = row["stored_pseudonym"] or pseudonyms.pseudonym(self.secret, row["pupil_id"])
-        else:
-            row["pseudonym"] = ""
-        row["age"] = pseudonyms.age_in_years(row["birth_date"], row["date_sent"])
-        cycles = sorted({CYCLE_OF_LEVEL[level] for level in row["levels"]})
-        row["cycles"] = "cycle " + " et ".join(map(str, cycles)) if len(cycles) == 1 else \
-            ("cycles " + " et ".join(map(str, cycles)) if cycles else "")
-        if not self.options.nominative:
-            pupil = tuple(name for name in (row["pupil_first_name"], row["pupil_last_name"]) if name)
-            teacher = (row["teacher_name"],) if row["teacher_name"] else ()
+    def pseudonym(self, pupil_id: str) -> str:
+        known = self._pseudonyms.get(pupil_id)
+        if known is None:
+            known = self._pseudonyms[pupil_id] = pseudonyms.pseudonym(self.secret, pupil_id)
+        return known
+
+    def _pupil_pseudonym(self, stored: str | None, pupil_id: str) -> str:
+        return stored or self.pseudonym(pupil_id)  # a pupil imported with a pseudonym keeps it
+
+    def _case_pseudonym(self, stored: str | None, pupil_id: str | None) -> str:
+        return (stored or self.pseudonym(pupil_id)) if pupil_id else ""
+
+    def _make_scrubbers(self, columns: list[Sequence[Any]], plan: CellPlan) -> None:
+        """The scrubber of each case whose pupil or teacher has a name."""
+        extra = plan.extra_position
+        for case_id, first_name, last_name, teacher, birth_date in zip(
+                columns[plan.position["id"]], *(columns[extra[name]] for name in SCRUBBER_INPUTS)):
+            pupil = tuple(name for name in (first_name, last_name) if name)
             if pupil or teacher:
-                self._scrubber_of_case[row["id"]] = pseudonyms.Scrubber(pupil, teacher, row["birth_date"])
+                self._scrubber_of_case[case_id] = pseudonyms.Scrubber(pupil, (teacher,) if teacher else (),
+                                                                      birth_date)
+
+    def _scrub(self, columns: list[Sequence[Any]], plan: CellPlan) -> None:
+        """Scrub the texts of a chunk: the rows of a case follow each other (every file is in the
+        order of the cases), so the texts of each case make one group, row after row."""
+        width = len(plan.scrubbed)
+        texts = list(chain.from_iterable(zip(*(columns[index] for index in plan.scrubbed))))
+        groups = ((scrubber, first * width, last * width) for case_id, first, last in _runs(columns[plan.case_key])
+                  if (scrubber := self._scrubber_of_case.get(case_id)) is not None)
+        scrubbed = pseudonyms.scrub_groups(texts, groups)
+        for number, index in enumerate(plan.scrubbed):
+            columns[index] = scrubbed[number::width]
 
 
-# The fields a pseudonymised export leaves empty, each with its empty value, by file name
-# (a dict by name: hashing a whole BundleFile for each row would cost more than the row).
-IDENTITY_FIELDS = {bundle_file.name: tuple((column.field, "" if isinstance(column.kind, Text) else None)
-                                           for column in bundle_file.columns if column.identity)
-                   for bundle_file in FILES}
+def _runs(keys: Sequence[Any]) -> Iterator[tuple[Any, int, int]]:
+    """(key, first, last) for each run of equal keys: keys[first:last]. The runs are found in C."""
+    if not keys:
+        return iter(())
+    starts = [0, *compress(range(1, len(keys)), map(ne, islice(keys, 1, None), keys))]
+    return zip(map(keys.__getitem__, starts), starts, [*starts[1:], len(keys)])
 
 
-class HashingSink:
-    """What csv.writer writes to: gathers the text, and by chunks encodes it, counts it into
-    SHA-256 and passes it on to a file. Call `flush` at the end."""
+class CellPlan:
+    """How the cells of one file are made: the fields the store reads, in order (the columns,
+    then, in a pseudonymised export, what the scrubber needs beside them: the names of a case, an
+    evaluation's case), the texts to scrub, and the function that makes the cells of each column
+    (texts all: CsvText joins them)."""
 
-    CHUNK = 1 << 16
+    def __init__(self, bundle_file: BundleFile, csv_format: CsvFormat, *, pseudonymised: bool) -> None:
+        columns = bundle_file.columns
+        self.width = len(columns)
+        self.position = {column.field: index for index, column in enumerate(columns)}
+        self.fields: list[str | None] = []
+        self.cells: list[tuple[int, Callable[[Sequence[Any]], Iterable[str]]]] = []
+        for index, column in enumerate(columns):
+            if pseudonymised and column.identity:
+                self.fields.append(None)  # never read
+                self.cells.append((index, _blank_column))
+            elif bundle_file is CASES and column.field == "cycles":
+                self.fields.append("levels")
+                self.cells.append((index, _cycles_column(column.kind.writer(csv_format))))
+            else:
+                self.fields.append(column.field)
+                self.cells.append((index, column.kind.column_writer(csv_format)))
+        scrubbed = SCRUBBED_TEXTS.get(bundle_file.name, ()) if pseudonymised else ()
+        self.scrubbed = [self.position[name] for name in scrubbed]
+        extras = SCRUBBER_INPUTS if bundle_file is CASES and pseudonymised else ()
+        key = "id" if bundle_file is CASES else "case_id"
+        if scrubbed and key not in self.position:  # an evaluation knows its case through its aid
+            extras = (*extras, key)
+        self.extra_position = {name: self.width + index for index, name in enumerate(extras)}
+        self.fields.extend(extras)
+        self.case_key = self.position.get(key, self.extra_position.get(key))
 
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.sha256 = hashlib.sha256()
-        self._pending: list[str] = []
-        self._size = 0
 
-    def write(self, text: str) -> None:
-        self._pending.append(text)
-        self._size += len(text)
-        if self._size >= self.CHUNK:
-            self.flush()
-
-    def write_bytes(self, data: bytes) -> None:
-        self.flush()
-        self.sha256.update(data)
-        self.stream.write(data)
-
-    def flush(self) -> None:
-        data = "".join(self._pending).encode("utf-8")
-        self._pending, self._size = [], 0
-        self.sha256.update(data)
-        self.stream.write(data)
+def _blank_column(values: Sequence[Any]) -> list[str]:
+    return [""] * len(values)
 
 
-def write_csv(stream: BinaryIO, bundle_file: BundleFile, rows: Iterable[dict[str, Any]], csv_format: CsvFormat,
+def _cycles_column(write_text: Callable[[Any], str]) -> Callable[[Sequence[list[str]]], Iterable[str]]:
+    """The levels of cases -> the cells of their cycles: 'cycle 2', 'cycles 2 et 3', or ''."""
+    def write(levels: list[str]) -> str:
+        cycles = sorted({CYCLE_OF_LEVEL[level] for level in levels})
+        if len(cycles) == 1:
+            return write_text(f"cycle {cycles[0]}")
+        return write_text("cycles " + " et ".join(map(str, cycles)) if cycles else "")
+
+    return lambda column: map(write, column)
+
+
+# What a pseudonymised export of cases reads beside the columns, for the scrubber of names.
+SCRUBBER_INPUTS = ("pupil_first_name", "pupil_last_name", "teacher_name", "birth_date")
+
+
+def write_csv(stream: BinaryIO, bundle_file: BundleFile, rows: Iterable[Sequence[Any]], csv_format: CsvFormat,
               on_row: Callable[[int], None] | None = None) -> tuple[int, str]:
-    """Write one file of the bundle; return its row count and SHA-256."""
-    sink = HashingSink(stream)
+    """Write one file of the bundle (rows of cells in the order of its columns); return its row
+    count and SHA-256. The text is made a chunk of rows at a time, then encoded, hashed and written."""
+    sha256 = hashlib.sha256()
+
+    def put(text: str) -> None:
+        data = text.encode("utf-8")
+        sha256.update(data)
+        stream.write(data)
+
     if csv_format is CsvFormat.EXCEL:
-        sink.write_bytes(b"\xef\xbb\xbf")
-    writer = csv.writer(sink, delimiter=csv_format.delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(bundle_file.headers)
-    values_of = itemgetter(*(column.field for column in bundle_file.columns))
-    conversions = [(index, write) for index, column in enumerate(bundle_file.columns)
-                   if (write := column.kind.writer(csv_format)) is not None]
-    count = 0
-    for row in rows:
-        cells = list(values_of(row))
-        for index, write in conversions:
-            cells[index] = write(cells[index])
-        writer.writerow(cells)
-        count += 1
-        if on_row and count % 5000 == 0:
-            on_row(count)
-    sink.flush()
-    return count, sink.sha256.hexdigest()
+        put("\ufeff")  # the BOM
+    csv_text = CsvText(csv_format.delimiter)
+    put(csv_text.of([bundle_file.headers]))
+    rows, written = iter(rows), 0
+    while chunk := list(islice(rows, ROWS_PER_CHUNK)):
+        put(csv_text.of(chunk))
+        written += len(chunk)
+        if on_row and written % ROWS_PER_CHUNK == 0:
+            on_row(written)
+    return written, sha256.hexdigest()
+
+
+class CsvText:
+    """Rows of cells as csv.writer writes them (minimal quoting, CRLF), made quicker: a row whose
+    cells are all texts holding no delimiter, quote or line break is its cells joined by the
+    delimiter, for a whole chunk in C; csv.writer writes the others (one step in eight, in a
+    large base), and a chunk with a cell that is not a text."""
+
+    LINE_END = "\r\n"
+    QUOTED = re.compile('["\r\n]')  # besides the delimiter, what makes csv.writer quote a cell
+
+    def __init__(self, delimiter: str) -> None:
+        self.delimiter = delimiter
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator=self.LINE_END,
+                                  quoting=csv.QUOTE_MINIMAL)
+
+    def of(self, rows: Sequence[Sequence[Any]]) -> str:
+        """The text of `rows`, each line ended by CRLF."""
+        try:
+            lines = list(map(self.delimiter.join, rows))
+        except TypeError:  # a cell that is not a text
+            return self._by_csv_writer(rows)
+        for index in self._needing_quotes(rows, lines):
+            lines[index] = self._by_csv_writer([rows[index]])[:-len(self.LINE_END)]
+        lines.append("")
+        return self.LINE_END.join(lines)
+
+    def _needing_quotes(self, rows: Sequence[Sequence[Any]], lines: list[str]) -> list[int]:
+        """The places of the lines that csv.writer writes otherwise: a cell holds the delimiter, a
+        quote or a line break, or the row is one empty cell (written ""). Looked for in the whole
+        chunk first, line by line only where the chunk holds one; in C either way."""
+        chunk = "\0".join(lines)
+        separators = list(map(sub, map(len, rows), repeat(1)))
+        checks = []
+        if chunk.count(self.delimiter) != sum(separators):
+            checks.append(map(ne, map(str.count, lines, repeat(self.delimiter)), separators))
+        if '"' in chunk or "\r" in chunk or "\n" in chunk:
+            checks.append(map(truth, map(self.QUOTED.search, lines)))
+        if "" in lines:
+            checks.append(map(not_, lines))
+        if not checks:
+            return []
+        return list(compress(count(), map(any, zip(*checks))))
+
+    def _by_csv_writer(self, rows: Sequence[Sequence[Any]]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerows(rows)
+        return self._buffer.getvalue()
+
+
+ROWS_PER_CHUNK = 5000  # also how often the progress is told
 
 
 def manifest(store, options: ExportOptions, stable: bool, files: dict[str, tuple[int, str]]) -> bytes:
@@ -298,6 +406,9 @@ def _write_all(rows: BundleRows, options: ExportOptions, open_file: Callable[[st
         if progress:
             progress(bundle_file.name, index + 1, len(FILES), written[bundle_file.name][0])
     return written
+
+
+
 
 
 def _export_folder(folder: Path, name: str, rows: BundleRows, options: ExportOptions, stable: bool,

@@ -14,12 +14,16 @@ another child named in the text: README says so.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 import secrets
+import sys
 import unicodedata
+from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
+from itertools import accumulate, repeat
+from operator import add
 
 from rased_tui.domain.models import fold
 
@@ -31,6 +35,8 @@ BIRTH_MARK = "[date de naissance]"
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 CIVILITIES = {"m", "mme", "mlle", "mr", "monsieur", "madame", "mademoiselle", "me", "dr"}
+NOT_FOUND = -1  # what str.find says
+_EMPTY_FOR_NONE = {None: ""}
 
 
 def new_secret() -> str:
@@ -39,15 +45,9 @@ def new_secret() -> str:
 
 def pseudonym(secret: str, pupil_id: str) -> str:
     """'ELV-' and ten letters or digits; 32^10 values, so that two pupils hardly ever share one."""
-    digest = hmac.new(secret.encode(), pupil_id.encode(), hashlib.sha256).digest()
-    return PSEUDONYM_PREFIX + base64.b32encode(digest).decode()[:10]
-
-
-def age_in_years(birth: str | None, on: str) -> int | None:
-    if not birth:
-        return None
-    born, day = date.fromisoformat(birth), date.fromisoformat(on)
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    digest = hmac.digest(secret.encode(), pupil_id.encode(), "sha256")
+    # ten letters are the first 50 bits: encoding the first 10 bytes gives them (and is quicker)
+    return PSEUDONYM_PREFIX + base64.b32encode(digest[:10]).decode()[:10]
 
 
 class _FoldTable(dict):
@@ -73,48 +73,94 @@ def _nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
-def _ascii(text: str) -> str:
+def _ascii(text: str) -> bytes:
     """A quick first look (C speed, positions not kept): the text without accents, in lower
-    case; only a text where a name shows this way is folded in place and searched."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    case, as bytes; only a text where a name shows this way is folded in place and searched."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").lower()
 
 
 def _name_words(*names: str) -> list[str]:
     """The words of names worth hiding: whole names first ('Marie-Lou', "N'Diaye"), then
     their parts of two letters or more, civilities (Mme, M.) left out."""
-    words: list[str] = []
-    for name in names:
-        for whole in _nfc(name).replace(".", " ").split():
-            if fold(whole) in CIVILITIES:
-                continue
-            words.append(whole)
-            words.extend(part for part in re.split(r"[-'’]", whole) if len(part) >= 2)
-    unique = list(dict.fromkeys(words))
+    unique = list(dict.fromkeys(word for name in names for word in _words_of_name(name)))
     return sorted(unique, key=len, reverse=True)
 
 
+@lru_cache(maxsize=16384)
+def _words_of_name(name: str) -> tuple[str, ...]:
+    """One name's words worth hiding, in the order of `_name_words`. Kept: an export meets the
+    same first names and teachers case after case."""
+    words: list[str] = []
+    for whole in _nfc(name).replace(".", " ").split():
+        if fold(whole) in CIVILITIES:
+            continue
+        words.append(whole)
+        words.extend(part for part in re.split(r"[-'’]", whole) if len(part) >= 2)
+    return tuple(words)
+
+
+@lru_cache(maxsize=16384)
+def _bare_words(name: str) -> tuple[bytes, ...]:
+    """The words of one name as the quick first look searches them: folded, then bare. A word
+    that holds another ('marie-lou' holds 'marie') is left out: where it shows, so does the other."""
+    bare = list(dict.fromkeys(_ascii(fold_in_place(word)) for word in _words_of_name(name)))
+    return tuple(word for word in bare if not any(other in word for other in bare if other != word))
+
+
 class Scrubber:
-    """Replaces the words of given names in texts, ignoring case and accents. Cheap to make:
-    the pattern is compiled only for a text that holds one of the words."""
+    """Replaces the words of given names in texts, ignoring case and accents. Cheap to make (an
+    export makes one per case): the words to replace are listed, and their pattern compiled,
+    only for a text that holds one of them."""
 
     def __init__(self, pupil_names: tuple[str, ...], teacher_names: tuple[str, ...],
                  birth_date: str | None = None) -> None:
-        self._groups = [([fold_in_place(word) for word in words], mark) for words, mark in
-                        ((_name_words(*pupil_names), PUPIL_MARK), (_name_words(*teacher_names), TEACHER_MARK))
-                        if words]
-        self._ascii_words = [_ascii(word) for words, _ in self._groups for word in words]
-        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._names = ((pupil_names, PUPIL_MARK), (teacher_names, TEACHER_MARK))
+        self._ascii_words = [bare for name in (*pupil_names, *teacher_names) for bare in _bare_words(name)]
+        self._word_groups: list[tuple[list[str], str]] | None = None
         self._birth = date.fromisoformat(birth_date) if birth_date else None
+        # a birth date is only looked for in a text holding its year's last two digits
+        self._birth_year_digits = f"{self._birth.year % 100:02d}" if self._birth else None
 
     def __call__(self, text: str | None) -> str | None:
         if not text:
             return text
         text = _nfc(text)
-        if self._groups and any(word in _ascii(text) for word in self._ascii_words):
-            text = self._replace_names(text)
-        if self._birth and f"{self._birth.year % 100:02d}" in text:
+        if self._ascii_words:
+            bare = _ascii(text)  # once per text, not once per word: a name is rarely there
+            if any(map(bare.__contains__, self._ascii_words)):
+                text = self._replace_names(text)
+        if self._birth_year_digits and self._birth_year_digits in text:
             text = birth_date_pattern(self._birth).sub(BIRTH_MARK, text)
         return text
+
+    def many(self, texts: list[str | None]) -> list[str | None]:
+        """[self(text) for text in texts], after one quick look at all of them at once: most of
+        the texts of a case name nobody, and a look costs the same for one text or ten."""
+        joined = "\0".join(filter(None, texts))
+        if unicodedata.is_normalized("NFC", joined) and self._nothing_in(joined, _ascii(joined)):
+            return texts
+        return [self(text) for text in texts]
+
+    def _nothing_in(self, text: str, bare: bytes, span: tuple[int, int] = (0, sys.maxsize),
+                    bare_span: tuple[int, int] = (0, sys.maxsize)) -> bool:
+        """True only if `self` changes nothing in the NFC texts joined by NUL in text[span] (NUL
+        is a character that never joins with its neighbours), `bare` being `_ascii(text)` and
+        bare[bare_span] the same texts there."""
+        start, end = bare_span
+        if self._ascii_words and any(map(NOT_FOUND.__ne__, map(bare.find, self._ascii_words,
+                                                                repeat(start), repeat(end)))):
+            return False
+        if self._birth_year_digits and text.find(self._birth_year_digits, *span) != NOT_FOUND:
+            return birth_date_pattern(self._birth).search(text, *span) is None
+        return True
+
+    @property
+    def _groups(self) -> list[tuple[list[str], str]]:
+        """The folded words of each group of names (pupil, teacher), longest first, with its mark."""
+        if self._word_groups is None:
+            self._word_groups = [(folded, mark) for names, mark in self._names
+                                 if (folded := [fold_in_place(word) for word in _name_words(*names)])]
+        return self._word_groups
 
     def _replace_names(self, text: str) -> str:
         for words, mark in self._groups:
@@ -124,12 +170,8 @@ class Scrubber:
         return text
 
     def _replace(self, words: list[str], mark: str, text: str, folded: str) -> str:
-        pattern = self._patterns.get(mark)
-        if pattern is None:
-            pattern = self._patterns[mark] = re.compile(
-                r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)")
         pieces, last = [], 0
-        for match in pattern.finditer(folded):
+        for match in _names_pattern(tuple(words)).finditer(folded):
             pieces.append(text[last:match.start()])
             pieces.append(mark)
             last = match.end()
@@ -137,6 +179,45 @@ class Scrubber:
         return "".join(pieces)
 
 
+def scrub_groups(texts: list[str | None], groups: Iterable[tuple[Scrubber, int, int]]) -> list[str | None]:
+    """`texts`, each group texts[first:last] scrubbed by its scrubber: the same as
+    `scrubber.many` for each group, with one quick look at all the texts at once (a chunk of an
+    export: thousands of texts, hundreds of cases), then a look at each group's part of it."""
+    present = list(map(_EMPTY_FOR_NONE.get, texts, texts))
+    text = "\0".join(present)
+    if text.count("\0") != len(texts) - 1 or not unicodedata.is_normalized("NFC", text):
+        return _scrub_each_group(texts, groups)  # a NUL in a text, or a text to normalise
+    bare = _ascii(text)  # NUL stays NUL: bare.split(b"\0") are the texts, bare
+    starts, bare_starts = _starts(map(len, present)), _starts(map(len, bare.split(b"\0")))
+    scrubbed = texts
+    for scrubber, first, last in groups:
+        if not scrubber._nothing_in(text, bare, (starts[first], starts[last] - 1),
+                                    (bare_starts[first], bare_starts[last] - 1)):
+            if scrubbed is texts:
+                scrubbed = list(texts)
+            scrubbed[first:last] = [scrubber(one) for one in texts[first:last]]
+    return scrubbed
+
+
+def _starts(sizes: Iterable[int]) -> list[int]:
+    """Where each text starts in the texts joined by one character, and where one more would."""
+    return list(accumulate(map(add, sizes, repeat(1)), initial=0))
+
+
+def _scrub_each_group(texts: list[str | None], groups: Iterable[tuple[Scrubber, int, int]]) -> list[str | None]:
+    scrubbed = list(texts)
+    for scrubber, first, last in groups:
+        scrubbed[first:last] = scrubber.many(texts[first:last])
+    return scrubbed
+
+
+@lru_cache(maxsize=4096)  # a teacher's name comes back case after case, a pupil's with each case
+def _names_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the words (folded, longest first), as a whole word."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)")
+
+
+@lru_cache(maxsize=8192)  # as many as the birth dates of a département's pupils, nearly
 def birth_date_pattern(day: date) -> re.Pattern[str]:
     """A birth date as people write it: 04/05/2018, 4/5/18, 04.05.2018, 2018-05-04,
     4 mai 2018, 1er mai 2018 (any case)."""

@@ -1,20 +1,36 @@
 """The rows an export bundle is made of, read straight from the database (a mixin of `Store`).
 
-Bulk streams of plain rows (dicts keyed by the fields of exchange/bundle_spec.py), not domain
-models: an export of 50,000 cases must take seconds. The selection (a school year, a période,
-open cases only) picks the cases; their pupils, steps, aids and evaluations follow them. Schools,
-members, périodes and meetings go whole: every reference in the bundle must resolve.
+Bulk streams of plain values, not domain models: an export of 50,000 cases must take seconds.
+The caller names the fields it wants (those of exchange/bundle_spec.py), in order, and gets the
+rows a chunk at a time, each chunk as columns (one tuple of values per field): the caller makes
+the cells of a column in one pass (exchange/export.py). A few fields are lists kept beside the
+rows and filled in Python (a case's levels, a step's members), looked up by key, again a column
+at a time.
+
+The selection (a school year, a période, open cases only) picks the cases; their pupils, steps,
+aids and evaluations follow them. Schools, members, périodes and meetings go whole: every
+reference in the bundle must resolve.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from rased_tui.domain.enums import ClassLevel
 
 LEVEL_ORDER = {level.value: position for position, level in enumerate(ClassLevel)}
+LIST_SEPARATOR = " | "
+# The dates of a case's steps, read from its timeline: field -> (aggregate, kind of step).
+PHASES = {"analysed_on": ("min", "analyse"), "first_response_on": ("min", "premiere_intention"),
+          "second_response_on": ("min", "seconde_intention"), "bilan_on": ("min", "bilan"),
+          "closed_on": ("max", "cloture")}
+ROWS_PER_CHUNK = 2000
+Fields = Sequence["str | None"]  # the fields wanted, in order; None: a column left empty
+Chunks = Iterator[list[Sequence[Any]]]  # the rows a chunk at a time, each chunk as its columns
 
 
 @dataclass(frozen=True)
@@ -25,6 +41,18 @@ class ExportSelection:
     period_number: int | None = None
     open_only: bool = False
     include_confidential: bool = False
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """One stream: the fields it reads, as SQL expressions; the rest of its query (FROM... WHERE...
+    ORDER BY...); and the fields filled in Python from values kept beside the rows:
+    field -> (SQL of the key, key -> value, the value for a key not there)."""
+
+    fields: dict[str, str]
+    body: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    filled: dict[str, tuple[str, dict[Any, Any], Any]] = field(default_factory=dict)
 
 
 class ExportQueries:
@@ -62,15 +90,6 @@ class ExportQueries:
         chosen, parameters = self.chosen_cases_sql(selection)
         return f"{column} IN ({chosen})", parameters
 
-    def _stream(self, sql: str, parameters: dict[str, Any] | tuple = ()) -> Iterator[dict[str, Any]]:
-        cursor = self._connection.cursor()
-        cursor.row_factory = None  # plain tuples, made into dicts with the names read once
-        cursor.execute(sql, parameters)
-        names = [column[0] for column in cursor.description]
-        while rows := cursor.fetchmany(2000):
-            for row in rows:
-                yield dict(zip(names, row))
-
     def count_chosen_cases(self, selection: ExportSelection) -> int:
         chosen, parameters = self.chosen_cases_sql(selection)
         return self._one(f"SELECT count(*) FROM ({chosen})", parameters)[0]
@@ -80,121 +99,179 @@ class ExportQueries:
         chosen, parameters = self.chosen_cases_sql(selection)
         return self._one(f"SELECT count(DISTINCT pupil_id) FROM cases WHERE id IN ({chosen})", parameters)[0]
 
-    def export_schools(self) -> Iterator[dict[str, Any]]:
-        return self._stream("SELECT * FROM schools ORDER BY uai")
 
-    def export_members(self) -> Iterator[dict[str, Any]]:
-        return self._stream("SELECT * FROM members ORDER BY last_name, first_name, id")
+    def export_schools(self, wanted: Fields) -> Chunks:
+        return self._columns(RowSource(self._fields_of("schools", "s"), "FROM schools s ORDER BY s.uai"), wanted)
 
-    def export_periods(self) -> Iterator[dict[str, Any]]:
-        return self._stream("SELECT * FROM periods ORDER BY school_year, number")
+    def export_members(self, wanted: Fields) -> Chunks:
+        return self._columns(RowSource(self._fields_of("members", "m"),
+                                       "FROM members m ORDER BY m.last_name, m.first_name, m.id"), wanted)
 
-    def export_meetings(self) -> Iterator[dict[str, Any]]:
-        return self._stream("SELECT * FROM meetings ORDER BY date, id")
+    def export_periods(self, wanted: Fields) -> Chunks:
+        return self._columns(RowSource(self._fields_of("periods", "x"),
+                                       "FROM periods x ORDER BY x.school_year, x.number"), wanted)
 
-    def export_pupils(self, selection: ExportSelection, *, by_name: bool) -> Iterator[dict[str, Any]]:
+    def export_meetings(self, wanted: Fields) -> Chunks:
+        return self._columns(RowSource(self._fields_of("meetings", "x"), "FROM meetings x ORDER BY x.date, x.id"),
+                             wanted)
+
+    def export_pupils(self, selection: ExportSelection, wanted: Fields, *,
+                      by_name: bool) -> Chunks:
         """The pupils of the chosen cases, by name, or (a pseudonymised export: an order by
         name would tell who is who) by their random id."""
-        chosen, parameters = self.chosen_cases_sql(selection)
-        order = "last_name, first_name, id" if by_name else "id"
-        return self._stream(f"SELECT * FROM pupils WHERE id IN (SELECT pupil_id FROM cases WHERE id IN ({chosen}))"
-                            f" ORDER BY {order}", parameters)
+        chosen, parameters = self._of_chosen_cases("id", selection)
+        order = "p.last_name, p.first_name, p.id" if by_name else "p.id"
+        return self._columns(RowSource(
+            self._fields_of("pupils", "p"),
+            f"FROM pupils p WHERE p.id IN (SELECT pupil_id FROM cases WHERE {chosen}) ORDER BY {order}", parameters),
+            wanted)
 
-    def export_cases(self, selection: ExportSelection) -> Iterator[dict[str, Any]]:
-        """Each case with its lists and what the reader of the spreadsheet wants beside it."""
-        chosen, parameters = self.chosen_cases_sql(selection)
-        levels = self._case_lists("SELECT case_id, level FROM case_levels", chosen, parameters)
-        motifs = self._case_lists("SELECT case_id, motif FROM case_motifs", chosen, parameters, order="rank")
-        actions = self._case_lists("SELECT case_id, action FROM case_prior_actions", chosen, parameters, order="action")
-        phases = {row["case_id"]: row for row in self._all(
-            f"""SELECT case_id,
-                       min(CASE WHEN kind = 'analyse' THEN date END) AS analysed_on,
-                       min(CASE WHEN kind = 'premiere_intention' THEN date END) AS first_response_on,
-                       min(CASE WHEN kind = 'seconde_intention' THEN date END) AS second_response_on,
-                       min(CASE WHEN kind = 'bilan' THEN date END) AS bilan_on,
-                       max(CASE WHEN kind = 'cloture' THEN date END) AS closed_on
-                  FROM timeline_entries WHERE case_id IN ({chosen}) GROUP BY case_id""", parameters)}
+    def export_cases(self, selection: ExportSelection, wanted: Fields) -> Chunks:
+        """Each case with its lists and what the reader of the spreadsheet wants beside it: its
+        pupil (`pseudonym`: the one stored, if any), school, status, age, and the dates of its steps."""
+        chosen, parameters = self._of_chosen_cases("c.id", selection)
+        fields = self._fields_of("cases", "c") | {
+            "pupil_last_name": "p.last_name", "pupil_first_name": "p.first_name", "birth_date": "p.birth_date",
+            "pseudonym": "p.pseudonym", "school_uai": "s.uai", "school_name": "s.name", "status": "st.status",
+            # whole years from birth to request: ISO 'MM-DD' texts compare as the dates do
+            "age": "CAST(substr(c.date_sent, 1, 4) AS INTEGER) - CAST(substr(p.birth_date, 1, 4) AS INTEGER)"
+                   " - (substr(c.date_sent, 6, 5) < substr(p.birth_date, 6, 5))",
+        }
+        levels = self._case_lists("SELECT case_id, level FROM case_levels", selection, order="case_id")
+        for values in levels.values():
+            values.sort(key=LEVEL_ORDER.__getitem__)
         current_aids = self._case_lists(
             "SELECT a.case_id, a.kind || ' — ' || m.first_name || ' ' || m.last_name"
             " FROM aids a JOIN members m ON m.id = a.member_id"
-            " WHERE a.end_date IS NULL AND a.consent_status = 'donne'", chosen, parameters, order="a.start_date",
+            " WHERE a.end_date IS NULL AND a.consent_status = 'donne'", selection, order="a.start_date",
             case_column="a.case_id")
-        rows = self._stream(
-            f"""SELECT c.*, p.last_name AS pupil_last_name, p.first_name AS pupil_first_name,
-                       p.birth_date, p.pseudonym AS stored_pseudonym, s.uai AS school_uai,
-                       s.name AS school_name, st.status
-                  FROM cases c
-                  JOIN schools s ON s.id = c.school_id
-                  JOIN case_status st ON st.case_id = c.id
-                  LEFT JOIN pupils p ON p.id = c.pupil_id
-                 WHERE c.id IN ({chosen})
-                 ORDER BY c.school_year, c.number""", parameters)
-        for row in rows:
-            case_id = row["id"]
-            row["levels"] = sorted(levels.get(case_id, []), key=LEVEL_ORDER.__getitem__)
-            row["motifs"] = motifs.get(case_id, [])
-            row["prior_action_labels"] = actions.get(case_id, [])
-            phase = phases.get(case_id)
-            for name in ("analysed_on", "first_response_on", "second_response_on", "bilan_on", "closed_on"):
-                row[name] = phase[name] if phase else None
-            if row["status"] not in ("cloturee", "classee_sans_suite"):
-                row["closed_on"] = None
-            row["current_aids"] = " | ".join(current_aids.get(case_id, []))
-            yield row
+        filled = {
+            "levels": ("c.id", levels, []),
+            "motifs": ("c.id", self._case_lists("SELECT case_id, motif FROM case_motifs", selection,
+                                                order="case_id, rank"), []),
+            "prior_action_labels": ("c.id", self._case_lists("SELECT case_id, action FROM case_prior_actions",
+                                                             selection, order="case_id, action"), []),
+            "current_aids": ("c.id", {case: LIST_SEPARATOR.join(aids) for case, aids in current_aids.items()}, ""),
+        }
+        for name, dates in self._phases(selection).items():  # a closure date only for a closed case
+            key = "CASE WHEN st.status IN ('cloturee', 'classee_sans_suite') THEN c.id END" \
+                if name == "closed_on" else "c.id"
+            filled[name] = (key, dates, None)
+        return self._columns(RowSource(
+            fields,
+            f"""FROM cases c
+                JOIN schools s ON s.id = c.school_id
+                JOIN case_status st ON st.case_id = c.id
+                LEFT JOIN pupils p ON p.id = c.pupil_id
+               WHERE {chosen}
+               ORDER BY c.school_year, c.number""", parameters, filled), wanted)
 
-    def _case_lists(self, select: str, chosen: str, parameters: dict[str, Any], *, order: str = "2",
+    def _phases(self, selection: ExportSelection) -> dict[str, dict[str, str]]:
+        """Field of PHASES -> case id -> the date of that step of the case."""
+        chosen, parameters = self._of_chosen_cases("case_id", selection)
+        dates: dict[str, dict[str, str]] = {name: {} for name in PHASES}
+        aggregates = ", ".join(f"{aggregate}(CASE WHEN kind = '{kind}' THEN date END)"
+                               for aggregate, kind in PHASES.values())
+        for case_id, *phase_dates in self._plain_cursor().execute(
+                f"SELECT case_id, {aggregates} FROM timeline_entries WHERE {chosen} GROUP BY case_id", parameters):
+            for name, day in zip(PHASES, phase_dates):
+                if day is not None:
+                    dates[name][case_id] = day
+        return dates
+
+    def _case_lists(self, select: str, selection: ExportSelection, *, order: str,
                     case_column: str = "case_id") -> dict[str, list[str]]:
-        """case id -> the values `select` reads (its 1st column is the case id), in `order`."""
+        """case id -> the values `select` reads (its 1st column is the case id), in `order`
+        (after the case id, where an index of the table gives them in that order)."""
+        chosen, parameters = self._of_chosen_cases(case_column, selection)
         connector = " AND " if " WHERE " in select else " WHERE "
         lists: dict[str, list[str]] = {}
-        for case_id, value in self._connection.execute(
-                f"{select}{connector}{case_column} IN ({chosen}) ORDER BY {order}", parameters):
+        for case_id, value in self._plain_cursor().execute(f"{select}{connector}{chosen} ORDER BY {order}",
+                                                           parameters):
             lists.setdefault(case_id, []).append(value)
         return lists
 
-    def export_prior_actions(self, selection: ExportSelection) -> Iterator[dict[str, Any]]:
-        chosen, parameters = self.chosen_cases_sql(selection)
-        return self._stream(
-            f"""SELECT x.*, c.number FROM case_prior_actions x JOIN cases c ON c.id = x.case_id
-                 WHERE x.case_id IN ({chosen}) ORDER BY c.school_year, c.number, x.action""", parameters)
+    def export_prior_actions(self, selection: ExportSelection, wanted: Fields) -> Chunks:
+        chosen, parameters = self._of_chosen_cases("x.case_id", selection)
+        return self._columns(RowSource(
+            self._fields_of("case_prior_actions", "x") | {"number": "c.number"},
+            f"""FROM case_prior_actions x JOIN cases c ON c.id = x.case_id
+               WHERE {chosen} ORDER BY c.school_year, c.number, x.action""", parameters), wanted)
 
-    def export_aids(self, selection: ExportSelection) -> Iterator[dict[str, Any]]:
-        chosen, parameters = self.chosen_cases_sql(selection)
-        return self._stream(
-            f"""SELECT a.*, c.number, m.first_name || ' ' || m.last_name AS member_name
-                  FROM aids a JOIN cases c ON c.id = a.case_id JOIN members m ON m.id = a.member_id
-                 WHERE a.case_id IN ({chosen}) ORDER BY c.school_year, c.number, a.start_date, a.id""", parameters)
+    def export_aids(self, selection: ExportSelection, wanted: Fields) -> Chunks:
+        chosen, parameters = self._of_chosen_cases("a.case_id", selection)
+        return self._columns(RowSource(
+            self._fields_of("aids", "a") | {"number": "c.number", "member_name": "m.first_name || ' ' || m.last_name"},
+            f"""FROM aids a JOIN cases c ON c.id = a.case_id JOIN members m ON m.id = a.member_id
+               WHERE {chosen} ORDER BY c.school_year, c.number, a.start_date, a.id""", parameters), wanted)
 
-    def export_evaluations(self, selection: ExportSelection) -> Iterator[dict[str, Any]]:
-        chosen, parameters = self.chosen_cases_sql(selection)
-        return self._stream(
-            f"""SELECT v.*, a.case_id, c.number
-                  FROM aid_evaluations v JOIN aids a ON a.id = v.aid_id JOIN cases c ON c.id = a.case_id
-                 WHERE a.case_id IN ({chosen}) ORDER BY c.school_year, c.number, v.date, v.created_at, v.id""",
-            parameters)
+    def export_evaluations(self, selection: ExportSelection, wanted: Fields) -> Chunks:
+        chosen, parameters = self._of_chosen_cases("a.case_id", selection)
+        return self._columns(RowSource(
+            self._fields_of("aid_evaluations", "v") | {"case_id": "a.case_id", "number": "c.number"},
+            f"""FROM aid_evaluations v JOIN aids a ON a.id = v.aid_id JOIN cases c ON c.id = a.case_id
+               WHERE {chosen} ORDER BY c.school_year, c.number, v.date, v.created_at, v.id""", parameters), wanted)
 
-    def export_entries(self, selection: ExportSelection) -> Iterator[dict[str, Any]]:
+    def export_entries(self, selection: ExportSelection, wanted: Fields) -> Chunks:
         """The steps of the chosen cases; confidential notes only when asked in so many words."""
         chosen, parameters = self._of_chosen_cases("e.case_id", selection)
         hidden = "" if selection.include_confidential else " AND e.confidential = 0"
-        names = {row[0]: row[1] for row in self._connection.execute(
-            "SELECT id, first_name || ' ' || last_name FROM members")}
+        cursor = self._plain_cursor()
+        names = dict(cursor.execute("SELECT id, first_name || ' ' || last_name FROM members"))
         members: dict[str, list[str]] = {}
-        for entry_id, member_id in self._connection.execute(
+        for entry_id, member_id in cursor.execute(
                 "SELECT entry_id, member_id FROM timeline_entry_members ORDER BY entry_id, member_id"):
             members.setdefault(entry_id, []).append(member_id)
         calls: dict[str, list[str]] = {}
-        for entry_id, kind in self._connection.execute(
+        for entry_id, kind in cursor.execute(
                 "SELECT entry_id, kind FROM analysis_aid_calls"
                 " ORDER BY entry_id, instr(',E,G,psy,', ',' || kind || ',')"):
             calls.setdefault(entry_id, []).append(kind)
-        rows = self._stream(
-            f"""SELECT e.*, c.number FROM timeline_entries e JOIN cases c ON c.id = e.case_id
-                 WHERE {chosen}{hidden}
-                 ORDER BY c.school_year, c.number, e.date, e.created_at, e.id""", parameters)
-        for row in rows:
-            row["member_ids"] = members.get(row["id"], [])
-            row["member_names"] = " | ".join(names.get(member_id, "") for member_id in row["member_ids"])
-            row["author_name"] = names.get(row["author_member_id"], "") if row["author_member_id"] else ""
-            row["aids_called"] = calls.get(row["id"], [])
-            yield row
+        names_of_team: dict[tuple[str, ...], str] = {}  # the same few teams, step after step
+        member_names = {}
+        for entry_id, ids in members.items():
+            team = tuple(ids)
+            if (team_names := names_of_team.get(team)) is None:
+                team_names = names_of_team[team] = LIST_SEPARATOR.join(names.get(member, "") for member in team)
+            member_names[entry_id] = team_names
+        return self._columns(RowSource(
+            self._fields_of("timeline_entries", "e") | {
+                "number": "c.number",
+                "author_name": "coalesce(author.first_name || ' ' || author.last_name, '')"},
+            f"""FROM timeline_entries e JOIN cases c ON c.id = e.case_id
+                LEFT JOIN members author ON author.id = e.author_member_id
+               WHERE {chosen}{hidden}
+               ORDER BY c.school_year, c.number, e.date, e.created_at, e.id""", parameters,
+            {"member_ids": ("e.id", members, []), "member_names": ("e.id", member_names, ""),
+             "aids_called": ("e.id", calls, [])}), wanted)
+
+    def _fields_of(self, table: str, alias: str) -> dict[str, str]:
+        """Each column of `table`, as `alias.column`."""
+        return {row[1]: f"{alias}.{row[1]}" for row in self._plain_cursor().execute(f"PRAGMA table_info({table})")}
+
+    def _plain_cursor(self) -> sqlite3.Cursor:
+        cursor = self._connection.cursor()
+        cursor.row_factory = None  # plain tuples: a sqlite3.Row for each of a million rows costs
+        return cursor
+
+    def _columns(self, source: RowSource, wanted: Fields) -> Chunks:
+        """The rows of `source` a chunk at a time, each chunk as columns: one sequence of values
+        for each `wanted` field, in that order (None: a column of NULL, a field left out). Each
+        expression is read once, however many fields use it (a case's id keys eight of them)."""
+        read: dict[str, int] = {}  # SQL expression -> its place in the SELECT
+        places, fills = [], []
+        for position, name in enumerate(wanted):
+            if name in source.filled:
+                key, values, missing = source.filled[name]
+                fills.append((position, values.get, missing))
+            else:
+                key = "NULL" if name is None else source.fields[name]
+            places.append(read.setdefault(key, len(read)))
+        cursor = self._plain_cursor()
+        cursor.execute(f"SELECT {', '.join(read)} {source.body}", source.parameters)
+        while chunk := cursor.fetchmany(ROWS_PER_CHUNK):
+            selected = list(zip(*chunk))
+            columns: list[Sequence[Any]] = [selected[place] for place in places]
+            for position, get, missing in fills:
+                columns[position] = list(map(get, columns[position], repeat(missing)))
+            yield columns
