@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sqlite3
 import stat
 from pathlib import Path
@@ -695,3 +696,156 @@ def test_a_record_twice_in_a_file_is_refused(bundle_and_target):
     manifest["files"]["ecoles.csv"]["rows"] += 1
     (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     refused(target, bundle, r"ecoles\.csv, ligne 3 : cette fiche figure déjà ligne 2")
+
+
+# -- a base still empty: records added in batches ------------------------------------------------
+
+def content(path: Path) -> list[str]:
+    """What a base holds, in the order it was written, but for the audit log's times and hashes
+    and the search index's own tables (the searches are compared instead)."""
+    lines = [line for line in dump(path) if not line.startswith(('INSERT INTO "audit_log"', 'INSERT INTO "case_search_'))]
+    connection = sqlite3.connect(path)
+    try:
+        audit = connection.execute("SELECT action, table_name, row_id, after FROM audit_log ORDER BY seq").fetchall()
+    finally:
+        connection.close()
+    return lines + [repr(row) for row in audit]
+
+
+def import_both_ways(bundle: Path, tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """The bundle imported into two new bases: in batches, and record by record."""
+    from rased_tui.store import merge
+
+    batches, one_by_one = tmp_path / "par-lots.db", tmp_path / "un-a-un.db"
+    first = import_bundle(batches, bundle).merge
+    monkeypatch.setattr(merge, "LOAD_EMPTY_TABLES_IN_BATCHES", False)
+    second = import_bundle(one_by_one, bundle).merge
+    monkeypatch.undo()
+    assert first == second
+    return batches, one_by_one
+
+
+@pytest.mark.parametrize("nominative", [True, False])
+def test_a_bundle_into_an_empty_base_gives_the_same_base_in_batches_or_record_by_record(tmp_path, monkeypatch,
+                                                                                       nominative):
+    from rased_tui.exchange.demo import generate_demo
+
+    path = tmp_path / "demo.db"
+    with Store.open(path) as store:
+        generate_demo(store, cases=120, seed=5)
+    bundle = export(path, tmp_path / "cle", nominative=nominative, include_confidential=nominative)
+    batches, one_by_one = import_both_ways(bundle, tmp_path, monkeypatch)
+    assert content(batches) == content(one_by_one)
+    with Store.open(batches) as quick, Store.open(one_by_one) as slow:
+        assert quick.check().ok
+        for words in ("lecture", "elv", "2026", "famille"):
+            assert quick.search_case_ids(words) == slow.search_case_ids(words)
+
+
+def test_a_number_taken_twice_in_a_bundle_is_renumbered_alike_in_batches(tmp_path, monkeypatch):
+    """A bundle changed by hand (its checksum put right) may hold one case number twice."""
+    path = tmp_path / "nord.db"
+    build_base(path, pupils=(("Petit", "Léa"), ("Roux", "Tom"), ("Gal", "Ana")))
+    bundle = export(path, tmp_path / "cle", nominative=True)
+    rewrite(bundle, "dossiers.csv", lambda text: text.replace(";2026-0002;2026-2027;2;", ";2026-0001;2026-2027;2;"))
+    batches, one_by_one = import_both_ways(bundle, tmp_path, monkeypatch)
+    assert content(batches) == content(one_by_one)
+    with Store.open(batches) as store:
+        numbers = [row[0] for row in store.connection.execute("SELECT number FROM cases ORDER BY rowid")]
+    assert numbers[:2] == ["2026-0001", "2026-0001-ROUENNORD"]
+
+
+def on_line(bundle: Path, name: str, line: int, old: str, new: str) -> None:
+    """Replace `old` by `new` on one line of a file of the bundle (1: the header)."""
+    def change(text: str) -> str:
+        lines = text.split("\r\n")
+        assert old in lines[line - 1]
+        lines[line - 1] = lines[line - 1].replace(old, new)
+        return "\r\n".join(lines)
+
+    rewrite(bundle, name, change)
+
+
+@pytest.mark.parametrize("batch_rows", [2, 5000])
+def test_a_row_refused_in_a_batch_is_told_with_its_line_and_nothing_is_written(tmp_path, monkeypatch, batch_rows):
+    """Into a new base: the refusal the record-by-record path meets first, even when the rows
+    of a batch are written before their lists."""
+    from rased_tui.store import merge
+
+    monkeypatch.setattr(merge, "BATCH_ROWS", batch_rows)
+    path = tmp_path / "nord.db"
+    ids = build_base(path, pupils=(("Petit", "Léa"), ("Roux", "Tom"), ("Gal", "Ana")))
+
+    def refused_into_a_new_base(change, message: str) -> None:
+        bundle = export(path, tmp_path / "cle" / message[:12].replace("\\", ""), nominative=True)
+        change(bundle)
+        target = tmp_path / "neuve.db"
+        with pytest.raises(ImportRefused, match=message):
+            import_bundle(target, bundle)
+        assert not target.exists()
+
+    refused_into_a_new_base(lambda bundle: on_line(bundle, "prises_en_charge.csv", 4, ids["maitre_e"], ids["psy"]),
+                            r"^prises_en_charge\.csv, ligne 4 : Une aide E est donnée par un maître E")
+    refused_into_a_new_base(lambda bundle: on_line(bundle, "chronologie.csv", 6, ";01/10/2026;", ";01/09/2026;"),
+                            r"^chronologie\.csv, ligne 6 : Cette étape est datée d'avant l'envoi de la demande")
+    unknown_member = "00000000-0000-4000-8000-000000000000"
+
+    def a_list_then_a_row(bundle: Path) -> None:  # the list of line 5 is refused before the row of line 6
+        on_line(bundle, "chronologie.csv", 5, f";{ids['maitre_e']};", f";{unknown_member};")
+        on_line(bundle, "chronologie.csv", 6, ";01/10/2026;", ";01/09/2026;")
+
+    refused_into_a_new_base(a_list_then_a_row, r"^chronologie\.csv, ligne 5 : Enregistrement refusé : il renvoie")
+    refused_into_a_new_base(lambda bundle: on_line(bundle, "chronologie.csv", 5, ids["aid1"], ids["aid0"]),
+                            r"^chronologie\.csv, ligne 5 : cette étape renvoie à l'aide d'un autre dossier")
+
+
+@pytest.mark.parametrize("into", ["new", "holding"])
+def test_a_wrong_cell_further_in_the_bundle_is_told_before_a_row_the_base_refuses(bundle_and_target, tmp_path, into):
+    """As if every file was checked before the merge began: the files are read to their end."""
+    bundle, target, ids = bundle_and_target
+    with Store.open(bundle.parent.parent / "antenne.db") as store:
+        psy = store.get_member(ids["psy"])
+    rewrite(bundle, "prises_en_charge.csv", lambda text: text.replace(ids["maitre_e"], psy.id, 1))
+    rewrite(bundle, "chronologie.csv", lambda text: text.replace("01/10/2026", "32/10/2026", 1))
+    message = r"chronologie\.csv, ligne 2, colonne « Date » : « 32/10/2026 » n'est pas une date"
+    if into == "holding":
+        refused(target, bundle, message)
+    else:
+        with pytest.raises(ImportRefused, match=message):
+            import_bundle(tmp_path / "neuve.db", bundle)
+
+
+def test_a_file_not_in_utf8_is_refused_with_its_line(bundle_and_target):
+    bundle, target, _ = bundle_and_target
+    path = bundle / "chronologie.csv"
+    data = path.read_bytes()
+    second_line = data.index(b"\r\n") + 2
+    path.write_bytes(data[:second_line + 10] + b"\xff" + data[second_line + 10:])
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["chronologie.csv"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    refused(target, bundle, r"chronologie\.csv, ligne 2 : ce n'est pas du texte UTF-8")
+
+
+def test_cells_are_read_alike_by_the_quick_readers_and_the_reference(tmp_path):
+    """Each column's reader gives what Kind.from_cell gives, and refuses what it refuses."""
+    from rased_tui.exchange.spreadsheet import CellError
+
+    samples = ["", "oui", "non", "x", "0", "12", "-3", "1,5", "2.5", "21/11/2026", "31/02/2026", "2026-11-21",
+               "2026-2027", "2026-2028", "2026-11-21T14:03:12Z", "2026-11-21T24:03:12Z", "2026-02-30T10:00:00.5Z",
+               "2026-11-21T14:03:12.1234567Z", "Petit groupe", "E", "E | G", "G | G", "'=SOMME(1;2)", "''cité",
+               "a\x07b", "x" * 101, "00000000-0000-4000-8000-000000000000",
+               "00000000-0000-4000-8000-000000000000 | 11111111-1111-4111-8111-111111111111",
+               "00000000-0000-4000-8000-000000000000 | 00000000-0000-4000-8000-000000000000"]
+    for csv_format in CsvFormat:
+        for bundle_file in FILES:
+            for column in bundle_file.stored:
+                read = column.kind.reader(csv_format)
+                for cell in samples * 2:  # twice: what a reader remembers is read alike
+                    try:
+                        expected = column.kind.from_cell(cell, csv_format)
+                    except CellError as error:
+                        with pytest.raises(CellError, match=re.escape(str(error))):
+                            read(cell)
+                    else:
+                        assert read(cell) == expected, (column.header, cell)

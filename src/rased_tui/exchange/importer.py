@@ -1,27 +1,37 @@
 """Reading an export bundle back: check it whole, then merge it into a database.
 
-`read_bundle(path)` takes a bundle folder or an encrypted `.rased` file (decrypted in memory,
-nothing written to disk) and `parse_bundle(files)` checks it before anything is written:
+`read_bundle(path)` takes a bundle folder (its files read from the disk when needed) or an
+encrypted `.rased` file (decrypted in memory, nothing written to disk), and
+`check_bundle(files)` checks, before the database is even opened:
 - manifest.json readable, from rased-tui, of a schema and bundle format this version knows;
 - every file listed there, present, with its SHA-256 (a file changed by hand, or cut short on a
-  USB key, is refused) and its row count;
-- every header and every cell (a date, a label, an identifier...), a wrong one reported with
-  its file, line and column.
-Any refusal is an `ImportRefused` with one French sentence, and the database is not touched.
-`import_bundle` then merges (store/merge.py) in one transaction: a row the database refuses
-stops it, and nothing at all is written.
+  USB key, is refused).
+`import_bundle` then merges (store/merge.py) in one transaction while it reads the files, one
+after the other, parents first, in chunks (`incoming_tables`): every header and every cell (a
+date, a label, an identifier...) is checked, a wrong one reported with its file, line and
+column, then each file's row count and the records found twice in it. Any refusal is an
+`ImportRefused` with one French sentence; a row the database refuses stops the writing with its
+file and line, and is told once the files are read to the end (a problem in a file is told
+first, as if every file had been checked before the merge). Either way the transaction is
+rolled back: nothing at all is written (and a database created for the import is removed).
+
+Cells are read column by column with the quick readers of exchange/spreadsheet.py, and only a
+chunk of a file is in memory at a time (the cases file whole): a département's bundle weighs
+hundreds of MB.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
 import re
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +40,6 @@ from rased_tui.domain.french import count, os_reason
 from rased_tui.exchange.bundle_spec import (
     BUNDLE_FORMAT,
     CASES,
-    ENTRIES,
     FILES,
     FILES_BY_NAME,
     MANIFEST,
@@ -39,13 +48,13 @@ from rased_tui.exchange.bundle_spec import (
 )
 from rased_tui.exchange.spreadsheet import CellError, CsvFormat
 from rased_tui.store import Store, StoreError
-from rased_tui.store.merge import LABELS, IncomingRow, MergeReport
+from rased_tui.store.merge import LABELS, IncomingTable, MergeReport
 from rased_tui.store.migrations import SCHEMA_VERSION
 from rased_tui.store.opening import remove_database_files
 
 MAX_MANIFEST_BYTES = 1 << 20
-# Fields of a row that go to a child table with the record they belong to.
-LIST_FIELDS = {CASES.name: ("levels", "motifs"), ENTRIES.name: ("member_ids", "aids_called")}
+CHUNK_ROWS = 5000  # rows of a file read (column by column) and merged at a time
+BLOCK_BYTES = 1 << 20  # read at a time to check a file's SHA-256 and encoding
 
 
 class ImportRefused(Exception):
@@ -53,9 +62,16 @@ class ImportRefused(Exception):
 
 
 @dataclass
-class ParsedBundle:
+class CheckedBundle:
+    """A bundle whose manifest and checksums hold; its files are read when merged."""
+
     manifest: dict[str, Any]
-    rows: dict[str, list[IncomingRow]]  # by table, parents first
+    files: Mapping[str, bytes]
+    not_utf8: dict[str, int] = field(default_factory=dict)  # file -> line of its first byte not in UTF-8
+
+    @property
+    def csv_format(self) -> CsvFormat:
+        return CsvFormat(self.manifest["options"]["format"])
 
     @property
     def pseudonymised(self) -> bool:
@@ -80,11 +96,11 @@ class ParsedBundle:
 
 # -- reading ------------------------------------------------------------------------------
 
-def read_bundle(path: Path, passphrase: Callable[[], str] | None = None) -> dict[str, bytes]:
-    """The files of a bundle (folder or encrypted file) by name, read into memory."""
+def read_bundle(path: Path, passphrase: Callable[[], str] | None = None) -> Mapping[str, bytes]:
+    """The files of a bundle (folder or encrypted file) by name."""
     path = Path(path).expanduser()
     if path.is_dir():
-        return _read_folder(path)
+        return _folder_files(path)
     if not path.exists():
         raise ImportRefused(f"{path} n'existe pas.")
     from rased_tui.exchange.sealed import SealError, looks_sealed, unseal
@@ -100,18 +116,87 @@ def read_bundle(path: Path, passphrase: Callable[[], str] | None = None) -> dict
         raise ImportRefused(str(error)) from None
 
 
-def _read_folder(folder: Path) -> dict[str, bytes]:
+class FolderFiles(Mapping[str, bytes]):
+    """The files of a bundle folder, each read from the disk when asked for."""
+
+    def __init__(self, folder: Path, manifest: bytes, names: list[str]) -> None:
+        self.folder = folder
+        self._manifest = manifest
+        self._names = [MANIFEST, *names]
+
+    def __getitem__(self, name: str) -> bytes:
+        if name == MANIFEST:
+            return self._manifest
+        if name not in self._names:
+            raise KeyError(name)
+        try:
+            return (self.folder / name).read_bytes()
+        except OSError as error:
+            raise _unreadable(error, self.folder / name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names  # without reading the file, as Mapping would
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def blocks(self, name: str) -> Iterator[bytes]:
+        try:
+            with open(self.folder / name, "rb") as handle:
+                while block := handle.read(BLOCK_BYTES):
+                    yield block
+        except OSError as error:
+            raise _unreadable(error, self.folder / name) from None
+
+    def open(self, name: str) -> "_HashingReader":
+        """The file as a stream, its SHA-256 computed as it is read."""
+        try:
+            return _HashingReader(open(self.folder / name, "rb"), self.folder / name)
+        except OSError as error:
+            raise _unreadable(error, self.folder / name) from None
+
+
+class _HashingReader(io.RawIOBase):
+    def __init__(self, handle: io.BufferedReader, path: Path) -> None:
+        self.handle = handle
+        self.path = path
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            count = self.handle.readinto(buffer)
+        except OSError as error:
+            raise _unreadable(error, self.path) from None
+        self.digest.update(memoryview(buffer)[:count])
+        return count
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
+def _unreadable(error: OSError, path: Path) -> ImportRefused:
+    return ImportRefused(f"Lecture impossible de {error.filename or path} : {os_reason(error)}.")
+
+
+def _folder_files(folder: Path) -> FolderFiles:
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         raise ImportRefused(f"{folder} n'est pas un export complet de rased-tui : {MANIFEST} manque "
                             "(export interrompu, ou mauvais dossier).")
-    files = {MANIFEST: manifest_path.read_bytes()[:MAX_MANIFEST_BYTES + 1]}
-    for name in _listed_files(_manifest(files[MANIFEST])):
-        file_path = folder / name
-        if not file_path.is_file():
+    with open(manifest_path, "rb") as handle:
+        manifest = handle.read(MAX_MANIFEST_BYTES + 1)
+    names = _listed_files(_manifest(manifest))
+    for name in names:
+        if not (folder / name).is_file():
             raise ImportRefused(f"Export incomplet : {name} manque dans {folder}. Rien n'a été importé.")
-        files[name] = file_path.read_bytes()
-    return files
+    return FolderFiles(folder, manifest, names)
 
 
 # -- checking -----------------------------------------------------------------------------
@@ -155,89 +240,239 @@ def _listed_files(manifest: dict[str, Any]) -> list[str]:
     return [bundle_file.name for bundle_file in FILES]
 
 
-def parse_bundle(files: dict[str, bytes]) -> ParsedBundle:
-    """Check the whole bundle and read every row; ImportRefused at the first problem."""
+def check_bundle(files: Mapping[str, bytes]) -> CheckedBundle:
+    """The manifest, and every file it lists present with its SHA-256; ImportRefused at the
+    first problem. The rows are checked as they are merged (`incoming_tables`)."""
     if MANIFEST not in files:
         raise ImportRefused(f"{MANIFEST} manque : ce n'est pas un export complet de rased-tui.")
     manifest = _manifest(files[MANIFEST])
-    csv_format = CsvFormat(manifest["options"]["format"])
+    bundle = CheckedBundle(manifest, files)
     for name in _listed_files(manifest):
         if name not in files:
             raise ImportRefused(f"Export incomplet : {name} manque. Rien n'a été importé.")
-        if hashlib.sha256(files[name]).hexdigest() != manifest["files"][name]["sha256"]:
-            raise ImportRefused(f"{name} a été modifié ou abîmé depuis l'export (empreinte SHA-256 différente) : "
-                                "rien n'a été importé.")
-    rows: dict[str, list[IncomingRow]] = {}
-    prior_actions: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        digest, not_utf8 = _sha256_and_encoding(_blocks(files, name))
+        _check_sha256(name, digest, manifest)
+        if not_utf8:
+            bundle.not_utf8[name] = not_utf8  # told when the file's turn comes
+    return bundle
+
+
+def _blocks(files: Mapping[str, bytes], name: str) -> Iterator[bytes]:
+    if isinstance(files, FolderFiles):
+        return files.blocks(name)
+    view = memoryview(files[name])
+    return (view[start:start + BLOCK_BYTES] for start in range(0, len(view), BLOCK_BYTES))
+
+
+def _sha256_and_encoding(blocks: Iterable[bytes]) -> tuple[str, int | None]:
+    """The SHA-256 of a file, and the line of its first byte that is not UTF-8 (None: none)."""
+    digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
+    lines_before, not_utf8 = 0, None
+    for block in blocks:
+        digest.update(block)
+        if not_utf8 is None:
+            held = len(decoder.getstate()[0])  # the start of a character cut by the previous block
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                not_utf8 = lines_before + bytes(block[:max(error.start - held, 0)]).count(b"\n") + 1
+            lines_before += bytes(block).count(b"\n")
+    if not_utf8 is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            not_utf8 = lines_before + 1  # cut in the middle of a character
+    return digest.hexdigest(), not_utf8
+
+
+def _check_sha256(name: str, digest: str, manifest: dict[str, Any]) -> None:
+    if digest != manifest["files"][name]["sha256"]:
+        raise ImportRefused(f"{name} a été modifié ou abîmé depuis l'export (empreinte SHA-256 différente) : "
+                            "rien n'a été importé.")
+
+
+def incoming_tables(bundle: CheckedBundle) -> Iterator[IncomingTable]:
+    """The records of each file, parents first, each file read when its turn comes; the cases
+    whole, with their prior actions (checked against them before any case is written)."""
     for bundle_file in FILES:
-        parsed = parse_csv(bundle_file, files[bundle_file.name], csv_format)
-        expected = manifest["files"][bundle_file.name]["rows"]
-        if len(parsed) != expected:
-            raise ImportRefused(f"{bundle_file.name} : {len(parsed)} lignes au lieu des {expected} annoncées.")
         if bundle_file is PRIOR_ACTIONS:
-            _refuse_duplicates(bundle_file, parsed, key=("case_id", "action"))
-            for row in parsed:
-                prior_actions[row.values["case_id"]].append((row.values["action"], row.values["detail"]))
-            case_ids = {case.values["id"] for case in rows[CASES.table]}
-            unknown = next((row for row in parsed if row.values["case_id"] not in case_ids), None)
-            if unknown:
-                raise ImportRefused(f"{bundle_file.name}, ligne {unknown.line} : ce dossier n'est pas dans l'export.")
             continue
-        _refuse_duplicates(bundle_file, parsed)
-        rows[bundle_file.table] = parsed
-    for case in rows[CASES.table]:
-        case.lists["prior_actions"] = prior_actions.get(case.values["id"], [])
-    return ParsedBundle(manifest, rows)
+        fields = tuple(column.field for column in bundle_file.stored)
+        chunks = checked_rows(bundle, bundle_file)
+        if bundle_file is not CASES:
+            yield IncomingTable(bundle_file.table, bundle_file.name, fields, chunks)
+            continue
+        cases = list(chunks)
+        case_ids = {row[fields.index("id")] for rows, _ in cases for row in rows}
+        yield IncomingTable(bundle_file.table, bundle_file.name, fields, cases,
+                            {"prior_actions": _prior_actions(bundle, case_ids)})
+        del cases, case_ids  # not held while the next files are merged
 
 
-def _refuse_duplicates(bundle_file: BundleFile, rows: list[IncomingRow], key: tuple[str, ...] = ("id",)) -> None:
-    seen: dict[tuple, int] = {}
-    for row in rows:
-        value = tuple(row.values[name] for name in key)
-        if value in seen:
-            raise ImportRefused(f"{bundle_file.name}, ligne {row.line} : cette fiche figure déjà ligne {seen[value]}.")
-        seen[value] = row.line
+def _prior_actions(bundle: CheckedBundle, case_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """The actions already tried, by case."""
+    by_case: dict[str, list[tuple[str, str]]] = {}
+    unknown = None
+    for rows, lines in checked_rows(bundle, PRIOR_ACTIONS):
+        for (case_id, action, detail), line in zip(rows, lines):
+            by_case.setdefault(case_id, []).append((action, detail))
+            if unknown is None and case_id not in case_ids:
+                unknown = line
+    if unknown:
+        raise ImportRefused(f"{PRIOR_ACTIONS.name}, ligne {unknown} : ce dossier n'est pas dans l'export.")
+    return by_case
 
 
-def parse_csv(bundle_file: BundleFile, data: bytes, csv_format: CsvFormat) -> list[IncomingRow]:
-    """The rows of one file, each cell read by its column's kind."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise ImportRefused(f"{bundle_file.name}, ligne {line} : ce n'est pas du texte UTF-8.") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_format.delimiter, strict=True)
+def checked_rows(bundle: CheckedBundle, bundle_file: BundleFile) -> Iterator[tuple[list[tuple], list[int]]]:
+    """The rows of one file in chunks (with the line each starts on), each cell read by its
+    column's kind; ImportRefused at the first problem in the order of the lines, then, the
+    file read to its end: changed since it was checked, a row count other than the manifest's,
+    a record twice."""
+    name = bundle_file.name
+    if name in bundle.not_utf8:
+        raise ImportRefused(f"{name}, ligne {bundle.not_utf8[name]} : ce n'est pas du texte UTF-8.")
+    rows_reader, seen = _RowReader(bundle_file, bundle.csv_format), _Seen(bundle_file)
+    count = 0
+    with _text(bundle, name) as (text, digest):
+        reader = csv.reader(text, delimiter=bundle.csv_format.delimiter, strict=True)
+        try:
+            _check_header(bundle_file, reader)
+            for chunk, lines, malformed in _chunks(bundle_file, reader):
+                rows = rows_reader.rows(chunk, lines)
+                if malformed:
+                    raise malformed
+                count += len(rows)
+                seen.note(rows, lines)
+                yield rows, lines
+        except UnicodeDecodeError:  # checked before: the file changed since
+            raise _changed(name) from None
+        if digest is not None and digest() != bundle.manifest["files"][name]["sha256"]:
+            raise _changed(name)
+    expected = bundle.manifest["files"][name]["rows"]
+    if count != expected:
+        raise ImportRefused(f"{name} : {count} lignes au lieu des {expected} annoncées.")
+    seen.refuse_twice()
+
+
+@contextmanager
+def _text(bundle: CheckedBundle, name: str) -> Iterator[tuple[io.TextIOWrapper, Callable[[], str] | None]]:
+    """The file as text, and for a file on disk its SHA-256 once read (it may have changed
+    since it was checked)."""
+    if isinstance(bundle.files, FolderFiles):
+        with bundle.files.open(name) as stream:
+            yield io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8-sig", newline=""), \
+                lambda: stream.digest.hexdigest()
+    else:
+        yield io.TextIOWrapper(io.BytesIO(bundle.files[name]), encoding="utf-8-sig", newline=""), None
+
+
+def _changed(name: str) -> ImportRefused:
+    return ImportRefused(f"{name} a été modifié ou abîmé depuis l'export (empreinte SHA-256 différente) : "
+                         "rien n'a été importé.")
+
+
+def _check_header(bundle_file: BundleFile, reader) -> None:
     try:
         header = next(reader, None)
-        if header != bundle_file.headers:
-            raise ImportRefused(f"{bundle_file.name} : les colonnes ne sont pas celles d'un export de rased-tui "
-                                "(fichier modifié, ou d'une autre version).")
-        parsed, line = [], reader.line_num + 1
+    except csv.Error:
+        raise _malformed(bundle_file, reader, "guillemets ou séparateurs mal placés") from None
+    if header != bundle_file.headers:
+        raise ImportRefused(f"{bundle_file.name} : les colonnes ne sont pas celles d'un export de rased-tui "
+                            "(fichier modifié, ou d'une autre version).")
+
+
+class _Seen:
+    """The records of a file met so far, to refuse one found twice (told once the file is read:
+    a wrong cell or row count is told first)."""
+
+    def __init__(self, bundle_file: BundleFile) -> None:
+        self.file = bundle_file.name
+        fields = [column.field for column in bundle_file.stored]
+        self.key = itemgetter(*(fields.index(name) for name in
+                                (("case_id", "action") if bundle_file is PRIOR_ACTIONS else ("id",))))
+        self.lines: dict[Any, int] = {}
+        self.twice: tuple[int, int] | None = None  # (line, line of the first one)
+
+    def note(self, rows: list[tuple], lines: list[int]) -> None:
+        if self.twice is not None:
+            return
+        for key, line in zip(map(self.key, rows), lines):
+            first = self.lines.setdefault(key, line)
+            if first != line:
+                self.twice = (line, first)
+                return
+
+    def refuse_twice(self) -> None:
+        if self.twice is not None:
+            line, first = self.twice
+            raise ImportRefused(f"{self.file}, ligne {line} : cette fiche figure déjà ligne {first}.")
+
+
+def _chunks(bundle_file: BundleFile, reader) -> Iterator[tuple[list[list[str]], list[int], ImportRefused | None]]:
+    """The rows in chunks, each with the line it starts on; a malformed line ends the last chunk
+    with its refusal (the rows before it are checked first)."""
+    chunk: list[list[str]] = []
+    lines: list[int] = []
+    line = reader.line_num + 1
+    try:
         for cells in reader:
-            parsed.append(_parse_row(bundle_file, cells, line, csv_format))
+            chunk.append(cells)
+            lines.append(line)
             line = reader.line_num + 1
+            if len(chunk) == CHUNK_ROWS:
+                yield chunk, lines, None
+                chunk, lines = [], []
     except csv.Error as error:
         reason = "une cellule démesurée" if "field larger" in str(error) else "guillemets ou séparateurs mal placés"
-        raise ImportRefused(f"{bundle_file.name}, ligne {reader.line_num} : CSV mal formé ({reason}).") from None
-    return parsed
+        yield chunk, lines, _malformed(bundle_file, reader, reason)
+        return
+    if chunk:
+        yield chunk, lines, None
 
 
-def _parse_row(bundle_file: BundleFile, cells: list[str], line: int, csv_format: CsvFormat) -> IncomingRow:
-    if len(cells) != len(bundle_file.columns):
-        raise ImportRefused(f"{bundle_file.name}, ligne {line} : {len(cells)} colonnes au lieu de "
-                            f"{len(bundle_file.columns)}.")
-    values: dict[str, Any] = {}
-    for column, cell in zip(bundle_file.columns, cells):
-        if column.derived:
-            continue
-        try:
-            values[column.field] = column.kind.from_cell(cell, csv_format)
-        except CellError as error:
-            raise ImportRefused(f"{bundle_file.name}, ligne {line}, colonne « {column.header} » : {error}.") from None
-    if values.get("id", "") is None:
-        raise ImportRefused(f"{bundle_file.name}, ligne {line} : identifiant manquant.")
-    lists = {name: values.pop(name) for name in LIST_FIELDS.get(bundle_file.name, ())}
-    return IncomingRow(bundle_file.name, line, values, lists)
+def _malformed(bundle_file: BundleFile, reader, reason: str) -> ImportRefused:
+    return ImportRefused(f"{bundle_file.name}, ligne {reader.line_num} : CSV mal formé ({reason}).")
+
+
+class _RowReader:
+    """Reads the rows of one file into tuples of values (the columns the import reads)."""
+
+    def __init__(self, bundle_file: BundleFile, csv_format: CsvFormat) -> None:
+        self.bundle_file = bundle_file
+        self.width = len(bundle_file.columns)
+        self.indexes = [index for index, column in enumerate(bundle_file.columns) if not column.derived]
+        self.columns = [bundle_file.columns[index] for index in self.indexes]
+        self.fields = tuple(column.field for column in self.columns)
+        self.readers = [column.kind.reader(csv_format) for column in self.columns]
+        self.pick = itemgetter(*self.indexes)
+        self.id_index = self.fields.index("id") if "id" in self.fields else None
+
+    def rows(self, chunk: list[list[str]], lines: list[int]) -> list[tuple]:
+        """The chunk read column by column; should anything be wrong in it, read again row by
+        row, so that the first problem in the order of the lines is the one told."""
+        if chunk and set(map(len, chunk)) == {self.width}:
+            try:
+                columns = [list(map(read, cells)) for read, cells in zip(self.readers, zip(*map(self.pick, chunk)))]
+            except CellError:
+                pass
+            else:
+                if self.id_index is None or None not in columns[self.id_index]:
+                    return list(zip(*columns))
+        return [self._row(cells, line) for cells, line in zip(chunk, lines)]
+
+    def _row(self, cells: list[str], line: int) -> tuple:
+        name = self.bundle_file.name
+        if len(cells) != self.width:
+            raise ImportRefused(f"{name}, ligne {line} : {len(cells)} colonnes au lieu de {self.width}.")
+        values = []
+        for index, column, read in zip(self.indexes, self.columns, self.readers):
+            try:
+                values.append(read(cells[index]))
+            except CellError as error:
+                raise ImportRefused(f"{name}, ligne {line}, colonne « {column.header} » : {error}.") from None
+        if self.id_index is not None and values[self.id_index] is None:
+            raise ImportRefused(f"{name}, ligne {line} : identifiant manquant.")
+        return tuple(values)
 
 
 # -- merging ------------------------------------------------------------------------------
@@ -264,21 +499,24 @@ def import_bundle(database: Path, bundle: Path, *, prefer_newer: bool = False,
         def passphrase() -> str:
             return passphrase_from_terminal(confirm=False)
 
-    files = read_bundle_or_refuse(bundle, passphrase)
-    parsed = parse_bundle(files)
+    checked = check_bundle(read_bundle_or_refuse(bundle, passphrase))
     database = Path(database).expanduser()
     created = not database.exists()
     try:
         with Store.open(database) as store:
-            report = merge_parsed(store, parsed, prefer_newer=prefer_newer, progress=progress)
+            report = merge_checked(store, checked, prefer_newer=prefer_newer, progress=progress)
     except StoreError as error:
         if created:
             remove_database_files(database)
         raise ImportRefused(f"{error} Rien n'a été importé.") from None
-    return ImportReport(Path(bundle), database, parsed.manifest, report)
+    except BaseException:  # a file of the bundle refused on its turn: rolled back already
+        if created:
+            remove_database_files(database)
+        raise
+    return ImportReport(Path(bundle), database, checked.manifest, report)
 
 
-def read_bundle_or_refuse(bundle: Path, passphrase: Callable[[], str] | None) -> dict[str, bytes]:
+def read_bundle_or_refuse(bundle: Path, passphrase: Callable[[], str] | None) -> Mapping[str, bytes]:
     """read_bundle, a file system error told in French as an ImportRefused."""
     try:
         return read_bundle(bundle, passphrase)  # a wrong passphrase is already an ImportRefused
@@ -286,9 +524,10 @@ def read_bundle_or_refuse(bundle: Path, passphrase: Callable[[], str] | None) ->
         raise ImportRefused(f"Lecture impossible de {error.filename or bundle} : {os_reason(error)}.") from None
 
 
-def merge_parsed(store: Store, parsed: ParsedBundle, *, prefer_newer: bool = False,
-                 progress: Callable[[str, int, int, int], None] | None = None) -> MergeReport:
-    tables = list(parsed.rows)
+def merge_checked(store: Store, bundle: CheckedBundle, *, prefer_newer: bool = False,
+                  progress: Callable[[str, int, int, int], None] | None = None) -> MergeReport:
+    """Merge the bundle's files, read and checked one by one, in one transaction."""
+    tables = [bundle_file.table for bundle_file in FILES if bundle_file is not PRIOR_ACTIONS]
 
     def table_done(table: str, rows: int) -> None:
         if progress:
@@ -296,14 +535,14 @@ def merge_parsed(store: Store, parsed: ParsedBundle, *, prefer_newer: bool = Fal
 
     from rased_tui.exchange.export import SCRUBBED_TEXTS
 
-    pseudonymised = parsed.pseudonymised
+    pseudonymised = bundle.pseudonymised
     masked = {bundle_file.table: {column.field for column in bundle_file.stored if column.identity}
               for bundle_file in FILES} if pseudonymised else {}
     scrubbed = {FILES_BY_NAME[name].table: set(fields) for name, fields in SCRUBBED_TEXTS.items()} \
         if pseudonymised else {}
-    return store.merge_bundle(parsed.rows, prefer_newer=prefer_newer, masked=masked, scrubbed=scrubbed,
-                              site_tag=site_tag(parsed.site), progress=table_done,
-                              summary=lambda report: _audit_summary(parsed, report))
+    return store.merge_bundle(incoming_tables(bundle), prefer_newer=prefer_newer, masked=masked, scrubbed=scrubbed,
+                              site_tag=site_tag(bundle.site), progress=table_done,
+                              summary=lambda report: _audit_summary(bundle, report))
 
 
 SITE_STOP_WORDS = {"rased", "antenne", "de", "du", "des", "la", "le", "les", "d", "l"}
@@ -316,10 +555,10 @@ def site_tag(site: str) -> str:
     return "".join(words).upper()[:10] or "IMPORT"
 
 
-def _audit_summary(parsed: ParsedBundle, report: MergeReport) -> str:
+def _audit_summary(bundle: CheckedBundle, report: MergeReport) -> str:
     added = sum(report.added.values())
     updated = sum(report.updated.values())
-    return (f"import de l'export du site « {parsed.site} » créé le {parsed.manifest.get('created_at')} : "
+    return (f"import de l'export du site « {bundle.site} » créé le {bundle.manifest.get('created_at')} : "
             f"{added} ajout(s), {updated} mise(s) à jour, {len(report.conflicts)} conflit(s)")
 
 

@@ -1,10 +1,11 @@
 """An export bundle opened for review, read-only, without writing anything to disk.
 
-`open_bundle_for_review(path)` reads a bundle folder or an encrypted `.rased` file into memory
-(exchange/importer.py checks it whole: manifest, checksums, every cell), merges it into an
-empty base held in memory (store/opening.open_in_memory), then seals that base read-only. The
-IEN reviews what an antenna sent with every screen of the application, and no file is
-created, not even a temporary one; closing the application forgets it all.
+`open_bundle_for_review(path)` reads a bundle folder or an encrypted `.rased` file (decrypted
+in memory), merges it into an empty base held in memory (store/opening.open_in_memory) the way
+an import does (exchange/importer.py checks it whole: manifest, checksums, every cell; the
+files are read one at a time and the rows written in batches), then seals that base
+read-only. The IEN reviews what an antenna sent with every screen of the application, and no
+file is created, not even a temporary one; closing the application forgets it all.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rased_tui.domain.calendar import format_french_date
-from rased_tui.exchange.importer import ImportRefused, merge_parsed, parse_bundle, read_bundle_or_refuse
+from rased_tui.exchange.importer import ImportRefused, check_bundle, merge_checked, read_bundle_or_refuse
 from rased_tui.store import Store, StoreError
 
 
@@ -41,11 +42,11 @@ def open_bundle_for_review(bundle: Path, *, passphrase: Callable[[], str] | None
                            progress: Callable[[str, int, int, int], None] | None = None) -> ReviewedBundle:
     """The bundle at `bundle` as a read-only base in memory. ImportRefused (in French) when
     the bundle cannot be read or does not check out."""
-    parsed = parse_bundle(read_bundle_or_refuse(Path(bundle), passphrase))
+    checked = check_bundle(read_bundle_or_refuse(Path(bundle), passphrase))
     store = Store.in_memory(bundle)
     try:
-        merge_parsed(store, parsed, progress=progress)
-        for key, value in parsed.settings.items():
+        merge_checked(store, checked, progress=progress)
+        for key, value in checked.settings.items():
             store.set_setting(key, value)
         store.make_read_only()
     except StoreError as error:
@@ -54,5 +55,5 @@ def open_bundle_for_review(bundle: Path, *, passphrase: Callable[[], str] | None
     except BaseException:
         store.close()
         raise
-    sender = parsed.settings.get("antenne") or parsed.settings.get("circonscription") or parsed.site
-    return ReviewedBundle(store, sender, str(parsed.manifest.get("created_at") or ""), parsed.pseudonymised)
+    sender = checked.settings.get("antenne") or checked.settings.get("circonscription") or checked.site
+    return ReviewedBundle(store, sender, str(checked.manifest.get("created_at") or ""), checked.pseudonymised)
