@@ -1,7 +1,8 @@
 """What the list of cases is asked to show: the filters a person sets on the "Dossiers" screen.
 
-Pure data; the store turns a CaseFilter into SQL (store/store.py, `count_cases` and
-`case_page`), so that the list is filtered and paged in the database, never in memory.
+Pure data; the store turns a CaseFilter into SQL (store/case_list.py, `count_cases` and
+`case_page`): the list is filtered in the database and read a page at a time; only the order of
+the selected cases (small integer keys) is kept in memory between keystrokes.
 """
 
 from __future__ import annotations
