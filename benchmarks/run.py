@@ -1,17 +1,25 @@
 """Performance of rased-tui on a département-sized database, each figure beside its floor.
 
-    python benchmarks/run.py [--cases 50000] [--db PATH] [--runs 5] [--json FILE]
+    python benchmarks/run.py [--cases 50000] [--db BASE] [--runs 5] [--json FICHIER]
 
-Builds (or reuses, with --db) a demo database, then measures, as the median of several runs:
+Builds a demo database with `rased-tui demo` (or works on a copy of --db: the original is never
+written), then measures, each the median of several runs, with its floor measured in the same
+run (the ratio means more than the seconds on a shared machine):
 
-- first screen: from creating the app to the list of cases drawn with its first page, against
-  a bare Textual app that mounts a 500-row DataTable (the floor);
-- search: from a keystroke in the search box to the table redrawn, against the same SQL
-  queries alone (count and first page);
-- demo: the time to generate the database (once, when it is built here).
+- demo: `rased-tui demo --cases N`, a whole process (built once);
+- first screen: creating the app to the list drawn with its first page / a bare Textual app
+  that mounts a 500-row DataTable;
+- search: a keystroke in the search box to the table redrawn / the same SQL alone;
+- open a case with 50 timeline entries: `entrée` on its row to the case drawn;
+- save a new request: `Store.add_case`, its transaction committed;
+- export of the whole database, pseudonymised / the same rows dumped by Python's `sqlite3` and
+  `csv` modules (and by the `sqlite3 -csv` command-line tool);
+- import of that bundle into an empty database / Python's `executemany` loading the same rows
+  into the same tables in one transaction;
+- peak memory (RSS) of the app open on the list / the bare app.
 
-Headless (Textual's Pilot), on the machine at hand: ratios to the floors measured in the same
-run mean more than the absolute times. Not part of the test suite: tests never depend on timing.
+Headless (Textual's Pilot) for the screens. Not part of the test suite: tests never depend on
+timing. Prints a table (target held or not) and writes JSON with --json.
 """
 
 from __future__ import annotations
@@ -20,130 +28,147 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
+import sqlite3
 import sys
 import tempfile
-import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-os.environ.setdefault("RASED_TUI_TODAY", "2026-11-21")
+import measure_exchange as exchange
+import measure_screens as screens
+import measure_writes as writes
+from common import environment, median_ms, median_s, ratio
 
-from textual.app import App, ComposeResult  # noqa: E402
-from textual.widgets import DataTable  # noqa: E402
+from rased_tui.store import Store
 
-from rased_tui.app import RasedApp  # noqa: E402
-from rased_tui.domain.filters import CaseFilter  # noqa: E402
-from rased_tui.exchange.demo import generate_demo  # noqa: E402
-from rased_tui.screens.cases import CasesScreen  # noqa: E402
-from rased_tui.store import Store  # noqa: E402
-
-SIZE = (120, 40)
-SEARCHES = ("lef", "martin", "lecture", "2026-01", "zoe")
+DEFAULT_CASES = 50_000
+SAVES = 30
 
 
-class BareTableApp(App[None]):
-    """The floor: a Textual app that mounts a DataTable of 500 rows and 10 columns."""
+@dataclass
+class Figure:
+    """One line of the results: a measure, its floor, and the target it must meet."""
 
-    def compose(self) -> ComposeResult:
-        yield DataTable()
+    what: str
+    value: float
+    unit: str
+    target: float | None  # None: reported only
+    floor: float | None = None
+    ratio: float | None = None
+    target_on_ratio: bool = False
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns(*(f"Colonne {n}" for n in range(10)))
-        table.add_rows([[f"{row}-{column}" for column in range(10)] for row in range(500)])
+    @property
+    def held(self) -> bool | None:
+        if self.target is None:
+            return None
+        measured = self.ratio if self.target_on_ratio else self.value
+        return measured is not None and measured <= self.target
 
-
-def median_ms(samples: list[float]) -> float:
-    return round(statistics.median(samples) * 1000, 1)
-
-
-async def first_screen_rased(store: Store) -> float:
-    start = time.perf_counter()
-    app = RasedApp(store)
-    async with app.run_test(size=SIZE) as pilot:
-        while not (isinstance(app.screen, CasesScreen) and app.screen.query_one(DataTable).row_count):
-            await pilot.pause(0.001)
-        await pilot.pause()
-        return time.perf_counter() - start
-
-
-async def first_screen_bare() -> float:
-    start = time.perf_counter()
-    app = BareTableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        while app.query_one(DataTable).row_count < 500:
-            await pilot.pause(0.001)
-        await pilot.pause()
-        return time.perf_counter() - start
+    def row(self) -> list[str]:
+        floor = "" if self.floor is None else f"{self.floor:g} {self.unit}"
+        rate = "" if self.ratio is None else f"{self.ratio:g}×"
+        if self.target is None:
+            target, held = "", ""
+        else:
+            target = f"≤ {self.target:g}{'×' if self.target_on_ratio else ' ' + self.unit}"
+            held = "oui" if self.held else "NON"
+        return [self.what, f"{self.value:g} {self.unit}", floor, rate, target, held]
 
 
-async def search_keystrokes(store: Store) -> list[float]:
-    """Each search: type the word but its last letter, then time the last keystroke to the
-    table redrawn with its results (the search's short debounce is not counted)."""
-    samples = []
-    app = RasedApp(store)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        for word in SEARCHES:
-            screen.query_one("#cases-search").value = word[:-1]
-            screen.apply_search(word[:-1])
-            await pilot.pause()
-            start = time.perf_counter()
-            screen.apply_search(word)
-            await pilot.pause()
-            samples.append(time.perf_counter() - start)
-    return samples
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's backup (the source's WAL included, nothing written)."""
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    writer = sqlite3.connect(target)
+    try:
+        reader.backup(writer)
+    finally:
+        reader.close()
+        writer.close()
+    target.chmod(0o600)
 
 
-def sql_alone(store: Store) -> list[float]:
-    samples = []
-    for word in SEARCHES:
-        case_filter = CaseFilter("2026-2027", search=word)
-        start = time.perf_counter()
-        store.count_cases(case_filter)
-        store.case_page(case_filter, 0, 100)
-        samples.append(time.perf_counter() - start)
-    return samples
-
-
-def build(path: Path, cases: int) -> float:
-    start = time.perf_counter()
+def measure_screens(path: Path, runs: int) -> list[Figure]:
     with Store.open(path) as store:
-        generate_demo(store, cases=cases, seed=1)
-    return time.perf_counter() - start
+        case_id = screens.with_long_timeline(store)
+    with Store.open(path, read_only=True) as store:
+        rased = [asyncio.run(screens.first_screen_rased(store)) for _ in range(runs)]
+        bare = [asyncio.run(screens.first_screen_bare()) for _ in range(runs)]
+        keystrokes = [s for _ in range(runs) for s in asyncio.run(screens.search_keystrokes(store))]
+        queries = [s for _ in range(runs) for s in screens.sql_alone(store)]
+        opening = [asyncio.run(screens.open_case_seconds(store, case_id)) for _ in range(runs)]
+        opening_floor = [asyncio.run(screens.open_floor_seconds()) for _ in range(runs)]
+    return [
+        Figure("premier écran", median_ms(rased), "ms", 1.3, median_ms(bare), ratio(rased, bare), True),
+        Figure("recherche : touche → tableau", median_ms(keystrokes), "ms", 60, median_ms(queries),
+               ratio(keystrokes, queries)),
+        Figure("ouvrir un dossier de 50 étapes", median_ms(opening), "ms", 100, median_ms(opening_floor),
+               ratio(opening, opening_floor)),
+    ]
+
+
+def measure_memory(path: Path, runs: int) -> Figure:
+    rased = [screens.peak_memory_mb(str(path)) for _ in range(runs)]
+    bare = [screens.peak_memory_mb("bare") for _ in range(runs)]
+    rased_mb, bare_mb = median_s(rased), median_s(bare)
+    return Figure("mémoire (RSS) : liste ouverte, en plus", round(rased_mb - bare_mb, 1), "Mo", 100, bare_mb)
+
+
+def measure_save(path: Path) -> Figure:
+    return Figure("enregistrer une demande", median_ms(writes.save_requests(path, SAVES)), "ms", 20)
+
+
+def measure_exchange(path: Path, folder: Path, runs: int) -> list[Figure]:
+    export = exchange.measure_export(path, folder / "export", runs)
+    imported = exchange.measure_import(export.bundle, folder / "import", runs)
+    return [
+        Figure("export pseudonymisé, toute la base", export.seconds, "s", 2.5, export.floor,
+               export.ratio, True),
+        Figure("  le même, rapporté à sqlite3 -csv", export.seconds, "s", None, export.sqlite_cli,
+               export.ratio_sqlite_cli, True),
+        Figure("import de cet export, base vide", imported.seconds, "s", 4, imported.floor, imported.ratio, True),
+    ]
+
+
+def print_table(figures: list[Figure]) -> None:
+    header = ["mesure", "rased-tui", "plancher", "rapport", "cible", "tenue"]
+    rows = [header] + [figure.row() for figure in figures]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=50_000)
-    parser.add_argument("--db", type=Path, help="reuse this demo database instead of building one")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cases", type=int, default=DEFAULT_CASES)
+    parser.add_argument("--db", type=Path, help="work on a copy of this database instead of building one")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each quick measure (3 for the long ones)")
     parser.add_argument("--json", type=Path)
     arguments = parser.parse_args()
+    os.environ.update(environment())  # today frozen for the app measured in this process too
 
-    results: dict[str, object] = {"cases": arguments.cases, "python": sys.version.split()[0]}
-    with tempfile.TemporaryDirectory() as folder:
-        path = arguments.db or Path(folder) / "bench.db"
-        if arguments.db is None:
-            results["demo_s"] = round(build(path, arguments.cases), 1)
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="rased-bench-") as scratch:
+        folder = Path(scratch)
+        path = folder / "bench.db"
+        if arguments.db:
+            copy_database(arguments.db, path)
+        else:
+            figures.append(Figure(f"demo --cases {arguments.cases}", median_s([writes.build_demo(path, arguments.cases)]),
+                                  "s", 20))
         with Store.open(path, read_only=True) as store:
-            results["cases"] = store.counts()["cases"]
-            rased = [asyncio.run(first_screen_rased(store)) for _ in range(arguments.runs)]
-            bare = [asyncio.run(first_screen_bare()) for _ in range(arguments.runs)]
-            keystrokes = [s for _ in range(arguments.runs) for s in asyncio.run(search_keystrokes(store))]
-            queries = [s for _ in range(arguments.runs) for s in sql_alone(store)]
-    results.update({
-        "first_screen_ms": median_ms(rased), "first_screen_floor_ms": median_ms(bare),
-        "first_screen_ratio": round(statistics.median(rased) / statistics.median(bare), 2),
-        "search_keystroke_ms": median_ms(keystrokes), "search_sql_alone_ms": median_ms(queries),
-        "search_ratio": round(statistics.median(keystrokes) / statistics.median(queries), 2),
-    })
-    width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value}")
+            counts = store.counts()
+        figures += measure_screens(path, arguments.runs)
+        figures.append(measure_memory(path, min(arguments.runs, 3)))
+        figures.append(measure_save(path))
+        figures += measure_exchange(path, folder, min(arguments.runs, 3))
+
+    print(f"{counts['cases']} dossiers, {counts['timeline_entries']} étapes ; Python {sys.version.split()[0]}")
+    print_table(figures)
     if arguments.json:
-        arguments.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        results = {"cases": counts["cases"], "timeline_entries": counts["timeline_entries"],
+                   "python": sys.version.split()[0],
+                   "figures": [{**asdict(figure), "held": figure.held} for figure in figures]}
+        arguments.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
