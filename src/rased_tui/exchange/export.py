@@ -19,8 +19,10 @@ import hashlib
 import io
 import json
 import os
+import queue
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -292,38 +294,78 @@ SCRUBBER_INPUTS = ("pupil_first_name", "pupil_last_name", "teacher_name", "birth
 def write_csv(stream: BinaryIO, bundle_file: BundleFile, rows: Iterable[Sequence[Any]], csv_format: CsvFormat,
               on_row: Callable[[int], None] | None = None) -> tuple[int, str]:
     """Write one file of the bundle (rows of cells in the order of its columns); return its row
-    count and SHA-256. The text is made a chunk of rows at a time, then encoded, hashed and written."""
-    sha256 = hashlib.sha256()
-
-    def put(text: str) -> None:
-        data = text.encode("utf-8")
-        sha256.update(data)
-        stream.write(data)
-
-    if csv_format is CsvFormat.EXCEL:
-        put("\ufeff")  # the BOM
+    count and SHA-256. The text is made a chunk of rows at a time, encoded, then hashed and
+    written by a thread of its own (HashingWriter)."""
     csv_text = CsvText(csv_format.delimiter)
-    put(csv_text.of([bundle_file.headers]))
-    rows, written = iter(rows), 0
-    while chunk := list(islice(rows, ROWS_PER_CHUNK)):
-        put(csv_text.of(chunk))
-        written += len(chunk)
-        if on_row and written % ROWS_PER_CHUNK == 0:
-            on_row(written)
-    return written, sha256.hexdigest()
+    with HashingWriter(stream) as sink:
+        if csv_format is CsvFormat.EXCEL:
+            sink.put("\ufeff".encode())  # the BOM
+        sink.put(csv_text.of([bundle_file.headers]).encode())
+        rows, written = iter(rows), 0
+        while chunk := list(islice(rows, ROWS_PER_CHUNK)):
+            sink.put(csv_text.of(chunk).encode())
+            written += len(chunk)
+            if on_row and written % ROWS_PER_CHUNK == 0:
+                on_row(written)
+    return written, sink.sha256.hexdigest()
+
+
+class HashingWriter:
+    """Bytes counted into SHA-256 and written to a stream by a thread of its own, in order:
+    hashing and writing let go of Python's lock, so they go on while the next chunk is made. An
+    error of the stream (a key pulled out) is raised in the calling thread, at the next `put` or
+    at the end of the block."""
+
+    WAITING = 4  # chunks at most between the two threads
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.sha256 = hashlib.sha256()
+        self._stream = stream
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.WAITING)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="export-writer", daemon=True)
+
+    def __enter__(self) -> HashingWriter:
+        self._thread.start()
+        return self
+
+    def put(self, data: bytes) -> None:
+        self._raise_error()
+        self._queue.put(data)
+
+    def __exit__(self, kind, error, trace) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if kind is None:
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _drain(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:  # after an error the rest is let go: the export has failed
+                try:
+                    self.sha256.update(data)
+                    self._stream.write(data)
+                except BaseException as error:
+                    self._error = error
 
 
 class CsvText:
-    """Rows of cells as csv.writer writes them (minimal quoting, CRLF), made quicker: a row whose
-    cells are all texts holding no delimiter, quote or line break is its cells joined by the
-    delimiter, for a whole chunk in C; csv.writer writes the others (one step in eight, in a
-    large base), and a chunk with a cell that is not a text."""
+    """Rows of cells as csv.writer writes them (minimal quoting, CRLF), made quicker. A row of
+    texts is its cells joined by the delimiter, for a whole chunk in C; where a cell holds the
+    delimiter, a quote or a line break (one step in eight, in a large base: a « ; » in a text),
+    that cell is put between quotes, its quotes doubled. csv.writer itself writes a chunk with
+    a cell that is not a text, and a row of one empty cell."""
 
     LINE_END = "\r\n"
     QUOTED = re.compile('["\r\n]')  # besides the delimiter, what makes csv.writer quote a cell
 
     def __init__(self, delimiter: str) -> None:
         self.delimiter = delimiter
+        self._to_quote = re.compile(f'[{re.escape(delimiter)}"\r\n]').search
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator=self.LINE_END,
                                   quoting=csv.QUOTE_MINIMAL)
@@ -335,9 +377,14 @@ class CsvText:
         except TypeError:  # a cell that is not a text
             return self._by_csv_writer(rows)
         for index in self._needing_quotes(rows, lines):
-            lines[index] = self._by_csv_writer([rows[index]])[:-len(self.LINE_END)]
+            lines[index] = self._quoted(rows[index]) if lines[index] else \
+                self._by_csv_writer([rows[index]])[:-len(self.LINE_END)]
         lines.append("")
         return self.LINE_END.join(lines)
+
+    def _quoted(self, row: Sequence[str]) -> str:
+        return self.delimiter.join('"' + cell.replace('"', '""') + '"' if self._to_quote(cell) else cell
+                                   for cell in row)
 
     def _needing_quotes(self, rows: Sequence[Sequence[Any]], lines: list[str]) -> list[int]:
         """The places of the lines that csv.writer writes otherwise: a cell holds the delimiter, a

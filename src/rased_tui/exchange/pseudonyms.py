@@ -13,7 +13,6 @@ another child named in the text: README says so.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import re
 import secrets
@@ -36,6 +35,7 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "novembre", "décembre")
 CIVILITIES = {"m", "mme", "mlle", "mr", "monsieur", "madame", "mademoiselle", "me", "dr"}
 NOT_FOUND = -1  # what str.find says
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648
 _EMPTY_FOR_NONE = {None: ""}
 
 
@@ -46,8 +46,9 @@ def new_secret() -> str:
 def pseudonym(secret: str, pupil_id: str) -> str:
     """'ELV-' and ten letters or digits; 32^10 values, so that two pupils hardly ever share one."""
     digest = hmac.digest(secret.encode(), pupil_id.encode(), "sha256")
-    # ten letters are the first 50 bits: encoding the first 10 bytes gives them (and is quicker)
-    return PSEUDONYM_PREFIX + base64.b32encode(digest[:10]).decode()[:10]
+    # what base64.b32encode(digest)[:10] says, its first 50 bits, quicker (an export makes 40,000)
+    bits = int.from_bytes(digest[:7], "big") >> 6
+    return PSEUDONYM_PREFIX + "".join(BASE32[(bits >> shift) & 31] for shift in range(45, -1, -5))
 
 
 class _FoldTable(dict):
@@ -189,13 +190,18 @@ def scrub_groups(texts: list[str | None], groups: Iterable[tuple[Scrubber, int, 
         return _scrub_each_group(texts, groups)  # a NUL in a text, or a text to normalise
     bare = _ascii(text)  # NUL stays NUL: bare.split(b"\0") are the texts, bare
     starts, bare_starts = _starts(map(len, present)), _starts(map(len, bare.split(b"\0")))
+
+    def nothing_in(scrubber: Scrubber, first: int, last: int) -> bool:  # in texts[first:last]
+        return scrubber._nothing_in(text, bare, (starts[first], starts[last] - 1),
+                                    (bare_starts[first], bare_starts[last] - 1))
+
     scrubbed = texts
     for scrubber, first, last in groups:
-        if not scrubber._nothing_in(text, bare, (starts[first], starts[last] - 1),
-                                    (bare_starts[first], bare_starts[last] - 1)):
+        if not nothing_in(scrubber, first, last):  # then the same look, text by text
             if scrubbed is texts:
                 scrubbed = list(texts)
-            scrubbed[first:last] = [scrubber(one) for one in texts[first:last]]
+            scrubbed[first:last] = [one if nothing_in(scrubber, place, place + 1) else scrubber(one)
+                                    for place, one in enumerate(texts[first:last], first)]
     return scrubbed
 
 

@@ -15,7 +15,7 @@ reference in the bundle must resolve.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -29,6 +29,7 @@ PHASES = {"analysed_on": ("min", "analyse"), "first_response_on": ("min", "premi
           "second_response_on": ("min", "seconde_intention"), "bilan_on": ("min", "bilan"),
           "closed_on": ("max", "cloture")}
 ROWS_PER_CHUNK = 2000
+CLOSED = ("cloturee", "classee_sans_suite")  # the statuses of a closed case
 Fields = Sequence["str | None"]  # the fields wanted, in order; None: a column left empty
 Chunks = Iterator[list[Sequence[Any]]]  # the rows a chunk at a time, each chunk as its columns
 
@@ -44,15 +45,25 @@ class ExportSelection:
 
 
 @dataclass(frozen=True)
+class Filled:
+    """A field filled in Python from what SQL expressions (`keys`) read in the same row: looked
+    up in `values` by the first key (`missing` where it is not there), or made by `make`."""
+
+    keys: tuple[str, ...]
+    values: dict[Any, Any] | None = None
+    missing: Any = None
+    make: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
 class RowSource:
     """One stream: the fields it reads, as SQL expressions; the rest of its query (FROM... WHERE...
-    ORDER BY...); and the fields filled in Python from values kept beside the rows:
-    field -> (SQL of the key, key -> value, the value for a key not there)."""
+    ORDER BY...); and the fields filled in Python."""
 
     fields: dict[str, str]
     body: str
     parameters: dict[str, Any] = field(default_factory=dict)
-    filled: dict[str, tuple[str, dict[Any, Any], Any]] = field(default_factory=dict)
+    filled: dict[str, Filled] = field(default_factory=dict)
 
 
 class ExportQueries:
@@ -146,17 +157,20 @@ class ExportQueries:
             " WHERE a.end_date IS NULL AND a.consent_status = 'donne'", selection, order="a.start_date",
             case_column="a.case_id")
         filled = {
-            "levels": ("c.id", levels, []),
-            "motifs": ("c.id", self._case_lists("SELECT case_id, motif FROM case_motifs", selection,
-                                                order="case_id, rank"), []),
-            "prior_action_labels": ("c.id", self._case_lists("SELECT case_id, action FROM case_prior_actions",
-                                                             selection, order="case_id, action"), []),
-            "current_aids": ("c.id", {case: LIST_SEPARATOR.join(aids) for case, aids in current_aids.items()}, ""),
+            "levels": Filled(("c.id",), levels, []),
+            "motifs": Filled(("c.id",), self._case_lists("SELECT case_id, motif FROM case_motifs", selection,
+                                                         order="case_id, rank"), []),
+            "prior_action_labels": Filled(("c.id",), self._case_lists(
+                "SELECT case_id, action FROM case_prior_actions", selection, order="case_id, action"), []),
+            "current_aids": Filled(("c.id",), {case: LIST_SEPARATOR.join(aids) for case, aids in current_aids.items()},
+                                   ""),
         }
-        for name, dates in self._phases(selection).items():  # a closure date only for a closed case
-            key = "CASE WHEN st.status IN ('cloturee', 'classee_sans_suite') THEN c.id END" \
-                if name == "closed_on" else "c.id"
-            filled[name] = (key, dates, None)
+        phases = self._phases(selection)
+        filled |= {name: Filled(("c.id",), dates) for name, dates in phases.items()}
+        # a closure date only for a closed case: its status read once (the view works it out for each
+        # mention of it)
+        filled["closed_on"] = Filled(("st.status", "c.id"), make=lambda status, case_id:
+                                     phases["closed_on"].get(case_id) if status in CLOSED else None)
         return self._columns(RowSource(
             fields,
             f"""FROM cases c
@@ -166,18 +180,16 @@ class ExportQueries:
                WHERE {chosen}
                ORDER BY c.school_year, c.number""", parameters, filled), wanted)
 
-    def _phases(self, selection: ExportSelection) -> dict[str, dict[str, str]]:
-        """Field of PHASES -> case id -> the date of that step of the case."""
+    def _phases(self, selection: ExportSelection) -> dict[str, dict[str, str | None]]:
+        """Field of PHASES -> case id -> the date of that step of the case (None: not reached)."""
         chosen, parameters = self._of_chosen_cases("case_id", selection)
-        dates: dict[str, dict[str, str]] = {name: {} for name in PHASES}
         aggregates = ", ".join(f"{aggregate}(CASE WHEN kind = '{kind}' THEN date END)"
                                for aggregate, kind in PHASES.values())
-        for case_id, *phase_dates in self._plain_cursor().execute(
-                f"SELECT case_id, {aggregates} FROM timeline_entries WHERE {chosen} GROUP BY case_id", parameters):
-            for name, day in zip(PHASES, phase_dates):
-                if day is not None:
-                    dates[name][case_id] = day
-        return dates
+        rows = self._plain_cursor().execute(
+            f"SELECT case_id, {aggregates} FROM timeline_entries WHERE {chosen} GROUP BY case_id",
+            parameters).fetchall()
+        case_ids, *dates = zip(*rows) if rows else ((),) * (len(PHASES) + 1)
+        return {name: dict(zip(case_ids, column)) for name, column in zip(PHASES, dates)}
 
     def _case_lists(self, select: str, selection: ExportSelection, *, order: str,
                     case_column: str = "case_id") -> dict[str, list[str]]:
@@ -242,8 +254,8 @@ class ExportQueries:
                 LEFT JOIN members author ON author.id = e.author_member_id
                WHERE {chosen}{hidden}
                ORDER BY c.school_year, c.number, e.date, e.created_at, e.id""", parameters,
-            {"member_ids": ("e.id", members, []), "member_names": ("e.id", member_names, ""),
-             "aids_called": ("e.id", calls, [])}), wanted)
+            {"member_ids": Filled(("e.id",), members, []), "member_names": Filled(("e.id",), member_names, ""),
+             "aids_called": Filled(("e.id",), calls, [])}), wanted)
 
     def _fields_of(self, table: str, alias: str) -> dict[str, str]:
         """Each column of `table`, as `alias.column`."""
@@ -261,17 +273,20 @@ class ExportQueries:
         read: dict[str, int] = {}  # SQL expression -> its place in the SELECT
         places, fills = [], []
         for position, name in enumerate(wanted):
-            if name in source.filled:
-                key, values, missing = source.filled[name]
-                fills.append((position, values.get, missing))
+            filled = source.filled.get(name)
+            if filled is None:
+                places.append(read.setdefault("NULL" if name is None else source.fields[name], len(read)))
             else:
-                key = "NULL" if name is None else source.fields[name]
-            places.append(read.setdefault(key, len(read)))
+                places.append(None)
+                fills.append((position, filled, [read.setdefault(key, len(read)) for key in filled.keys]))
         cursor = self._plain_cursor()
         cursor.execute(f"SELECT {', '.join(read)} {source.body}", source.parameters)
         while chunk := cursor.fetchmany(ROWS_PER_CHUNK):
             selected = list(zip(*chunk))
-            columns: list[Sequence[Any]] = [selected[place] for place in places]
-            for position, get, missing in fills:
-                columns[position] = list(map(get, columns[position], repeat(missing)))
+            columns: list[Sequence[Any]] = [() if place is None else selected[place] for place in places]
+            for position, filled, keys in fills:
+                if filled.make is None:
+                    columns[position] = list(map(filled.values.get, selected[keys[0]], repeat(filled.missing)))
+                else:
+                    columns[position] = list(map(filled.make, *(selected[key] for key in keys)))
             yield columns
