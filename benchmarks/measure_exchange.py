@@ -1,7 +1,7 @@
 """Exchanges: the export of the whole base and the import of that bundle, beside their floors.
 
-- export floor: for each file of the bundle, a plain SELECT of the same rows (the columns of its
-  table that the file carries, the same filter) written by Python's own `csv.writer`, and the
+- export floor: for each file of the bundle, a plain SELECT of the same rows (every column of
+  its table, the same filter) written by Python's own `csv.writer`, and the
   same SELECTs dumped by the `sqlite3 -csv` command-line tool; the export itself is
   `rased-tui export` as a person runs it (a whole process, defaults: pseudonymised, Excel);
 - import floor: the bundle's CSV files read with the `csv` module and the same rows inserted
