@@ -214,7 +214,7 @@ class BundleRows:
         extra = plan.extra_position
         for case_id, first_name, last_name, teacher, birth_date in zip(
                 columns[plan.position["id"]], *(columns[extra[name]] for name in SCRUBBER_INPUTS)):
-            pupil = tuple(name for name in (first_name, last_name) if name)
+            pupil = tuple(filter(None, (first_name, last_name)))
             if pupil or teacher:
                 self._scrubber_of_case[case_id] = pseudonyms.Scrubber(pupil, (teacher,) if teacher else (),
                                                                       birth_date)
@@ -383,8 +383,10 @@ class CsvText:
         return self.LINE_END.join(lines)
 
     def _quoted(self, row: Sequence[str]) -> str:
-        return self.delimiter.join('"' + cell.replace('"', '""') + '"' if self._to_quote(cell) else cell
-                                   for cell in row)
+        cells = list(row)
+        for index in compress(count(), map(self._to_quote, row)):  # the cells to quote, found in C
+            cells[index] = '"' + cells[index].replace('"', '""') + '"'
+        return self.delimiter.join(cells)
 
     def _needing_quotes(self, rows: Sequence[Sequence[Any]], lines: list[str]) -> list[int]:
         """The places of the lines that csv.writer writes otherwise: a cell holds the delimiter, a

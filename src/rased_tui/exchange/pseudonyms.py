@@ -16,13 +16,11 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import lru_cache
-from itertools import accumulate, repeat
-from operator import add
+from itertools import chain
 
 from rased_tui.domain.models import fold
 
@@ -34,7 +32,6 @@ BIRTH_MARK = "[date de naissance]"
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 CIVILITIES = {"m", "mme", "mlle", "mr", "monsieur", "madame", "mademoiselle", "me", "dr"}
-NOT_FOUND = -1  # what str.find says
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648
 _EMPTY_FOR_NONE = {None: ""}
 
@@ -116,11 +113,12 @@ class Scrubber:
     def __init__(self, pupil_names: tuple[str, ...], teacher_names: tuple[str, ...],
                  birth_date: str | None = None) -> None:
         self._names = ((pupil_names, PUPIL_MARK), (teacher_names, TEACHER_MARK))
-        self._ascii_words = [bare for name in (*pupil_names, *teacher_names) for bare in _bare_words(name)]
+        self._ascii_words = list(chain.from_iterable(map(_bare_words, (*pupil_names, *teacher_names))))
         self._word_groups: list[tuple[list[str], str]] | None = None
         self._birth = date.fromisoformat(birth_date) if birth_date else None
         # a birth date is only looked for in a text holding its year's last two digits
         self._birth_year_digits = f"{self._birth.year % 100:02d}" if self._birth else None
+        self._bare_birth_year_digits = self._birth_year_digits.encode() if self._birth else None
 
     def __call__(self, text: str | None) -> str | None:
         if not text:
@@ -138,21 +136,18 @@ class Scrubber:
         """[self(text) for text in texts], after one quick look at all of them at once: most of
         the texts of a case name nobody, and a look costs the same for one text or ten."""
         joined = "\0".join(filter(None, texts))
-        if unicodedata.is_normalized("NFC", joined) and self._nothing_in(joined, _ascii(joined)):
+        if unicodedata.is_normalized("NFC", joined) and self._nothing_in(_ascii(joined), lambda: joined):
             return texts
         return [self(text) for text in texts]
 
-    def _nothing_in(self, text: str, bare: bytes, span: tuple[int, int] = (0, sys.maxsize),
-                    bare_span: tuple[int, int] = (0, sys.maxsize)) -> bool:
-        """True only if `self` changes nothing in the NFC texts joined by NUL in text[span] (NUL
-        is a character that never joins with its neighbours), `bare` being `_ascii(text)` and
-        bare[bare_span] the same texts there."""
-        start, end = bare_span
-        if self._ascii_words and any(map(NOT_FOUND.__ne__, map(bare.find, self._ascii_words,
-                                                                repeat(start), repeat(end)))):
+    def _nothing_in(self, bare: bytes, text: Callable[[], str]) -> bool:
+        """True only if `self` changes nothing in NFC texts joined by NUL (a character that
+        never joins with its neighbours): `bare` is `_ascii` of them, and `text()` gives them,
+        asked for only where the bare form holds the birth year's digits (so does the text then)."""
+        if self._ascii_words and any(map(bare.__contains__, self._ascii_words)):
             return False
-        if self._birth_year_digits and text.find(self._birth_year_digits, *span) != NOT_FOUND:
-            return birth_date_pattern(self._birth).search(text, *span) is None
+        if self._bare_birth_year_digits and self._bare_birth_year_digits in bare:
+            return birth_date_pattern(self._birth).search(text()) is None
         return True
 
     @property
@@ -188,12 +183,10 @@ def scrub_groups(texts: list[str | None], groups: Iterable[tuple[Scrubber, int, 
     text = "\0".join(present)
     if text.count("\0") != len(texts) - 1 or not unicodedata.is_normalized("NFC", text):
         return _scrub_each_group(texts, groups)  # a NUL in a text, or a text to normalise
-    bare = _ascii(text)  # NUL stays NUL: bare.split(b"\0") are the texts, bare
-    starts, bare_starts = _starts(map(len, present)), _starts(map(len, bare.split(b"\0")))
+    bare = _ascii(text).split(b"\0")  # NUL stays NUL: these are the texts, bare
 
     def nothing_in(scrubber: Scrubber, first: int, last: int) -> bool:  # in texts[first:last]
-        return scrubber._nothing_in(text, bare, (starts[first], starts[last] - 1),
-                                    (bare_starts[first], bare_starts[last] - 1))
+        return scrubber._nothing_in(b"\0".join(bare[first:last]), lambda: "\0".join(present[first:last]))
 
     scrubbed = texts
     for scrubber, first, last in groups:
@@ -203,11 +196,6 @@ def scrub_groups(texts: list[str | None], groups: Iterable[tuple[Scrubber, int, 
             scrubbed[first:last] = [one if nothing_in(scrubber, place, place + 1) else scrubber(one)
                                     for place, one in enumerate(texts[first:last], first)]
     return scrubbed
-
-
-def _starts(sizes: Iterable[int]) -> list[int]:
-    """Where each text starts in the texts joined by one character, and where one more would."""
-    return list(accumulate(map(add, sizes, repeat(1)), initial=0))
 
 
 def _scrub_each_group(texts: list[str | None], groups: Iterable[tuple[Scrubber, int, int]]) -> list[str | None]:

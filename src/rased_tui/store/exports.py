@@ -247,15 +247,13 @@ class ExportQueries:
                 team_names = names_of_team[team] = LIST_SEPARATOR.join(names.get(member, "") for member in team)
             member_names[entry_id] = team_names
         return self._columns(RowSource(
-            self._fields_of("timeline_entries", "e") | {
-                "number": "c.number",
-                "author_name": "coalesce(author.first_name || ' ' || author.last_name, '')"},
+            self._fields_of("timeline_entries", "e") | {"number": "c.number"},
             f"""FROM timeline_entries e JOIN cases c ON c.id = e.case_id
-                LEFT JOIN members author ON author.id = e.author_member_id
                WHERE {chosen}{hidden}
                ORDER BY c.school_year, c.number, e.date, e.created_at, e.id""", parameters,
             {"member_ids": Filled(("e.id",), members, []), "member_names": Filled(("e.id",), member_names, ""),
-             "aids_called": Filled(("e.id",), calls, [])}), wanted)
+             "aids_called": Filled(("e.id",), calls, []), "author_name": Filled(("e.author_member_id",), names, "")}),
+            wanted)
 
     def _fields_of(self, table: str, alias: str) -> dict[str, str]:
         """Each column of `table`, as `alias.column`."""
