@@ -5,6 +5,7 @@
     rased-tui demo   --db PATH [--cases N] [--seed S]  realistic synthetic data in a new base
     rased-tui check  [--db PATH]                       schema, counts, integrity, audit chain
     rased-tui backup [--db PATH] --out FILE            a consistent copy, even while in use
+    rased-tui purge  [--db PATH] [--dry-run]           retention: efface expired closed cases
     rased-tui export [--db PATH] --out DIR [--nominatif] [--inclure-confidentiel] [--chiffrer]
                      [--format excel|rfc4180] [--annee AAAA-AAAA [--periode N]] [--ouverts]
     rased-tui import [--db PATH] BUNDLE [--prefer-newer]
@@ -100,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", help="copier la base dans un fichier de sauvegarde")
     backup.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
     backup.add_argument("--out", type=_path, required=True, metavar="COPIE", help="fichier de sauvegarde à créer")
+
+    purge = commands.add_parser("purge", help="effacer l'identité et les textes des dossiers clôturés depuis "
+                                              "plus longtemps que la durée de conservation (les chiffres restent)")
+    purge.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
+    purge.add_argument("--dry-run", action="store_true", dest="dry_run",
+                       help="dire seulement ce qui serait effacé, sans rien modifier")
     _add_agenda_command(commands)
     _add_stats_command(commands)
     parser.export_parser = _add_exchange_commands(commands)  # its own errors name `export`
@@ -211,10 +218,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"demo écrit dans la base désignée par --db (ou ${DATABASE_VARIABLE}), jamais dans la base par défaut")
     if arguments.command == "export" and arguments.periode and not arguments.annee:
         parser.export_parser.error("--periode va avec --annee")
+    if arguments.command == "purge" and arguments.read_only and not arguments.dry_run:
+        parser.error("--lecture-seule ne va pas avec purge, qui efface (pour un essai : --dry-run)")
     if arguments.command == "import" and arguments.read_only:
         parser.error("--lecture-seule ne va pas avec import, qui écrit dans la base")
     command: Callable[[argparse.Namespace], int] = {
-        "demo": run_demo, "check": run_check, "backup": run_backup, "stats": run_stats,
+        "demo": run_demo, "check": run_check, "backup": run_backup, "purge": run_purge, "stats": run_stats,
         "export": run_export, "import": run_import, "agenda": run_agenda,
     }.get(arguments.command, run_interface)
     return _run_catching_errors(lambda: command(arguments))
@@ -403,6 +412,18 @@ def run_backup(arguments: argparse.Namespace) -> int:
     with Store.open(path, read_only=True) as store:
         store.backup_to(target)
     print(f"Sauvegarde écrite : {target}")
+    return 0
+
+
+def run_purge(arguments: argparse.Namespace) -> int:
+    from rased_tui.store.retention import purge_report
+
+    path = resolve_database_path(arguments.db)
+    if not path.exists():
+        raise CommandError(f"{path} n'existe pas : rien à purger.")
+    with Store.open(path, read_only=arguments.dry_run) as store:
+        plan = store.purge_plan() if arguments.dry_run else store.purge_expired()
+    print(purge_report(plan, done=not arguments.dry_run))
     return 0
 
 

@@ -36,6 +36,7 @@ from rased_tui.domain.calendar import utc_now
 from rased_tui.domain.enums import ClassLevel
 from rased_tui.domain.models import fold
 from rased_tui.exchange import pseudonyms
+from rased_tui.exchange.pseudonyms import pseudonym_secret
 from rased_tui.exchange.bundle_spec import (
     AIDS,
     BUNDLE_FORMAT,
@@ -128,19 +129,6 @@ def site_of(store) -> str:
     name = store.get_setting("antenne") or store.get_setting("circonscription") or store.path.stem
     slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:40].strip("-")
     return slug or "base"
-
-
-def pseudonym_secret(store) -> tuple[str, bool]:
-    """The base's secret, made on the first export. A base opened read-only that has none
-    gets a secret for this export only: its pseudonyms will differ from the next export's."""
-    secret = store.get_setting(pseudonyms.SECRET_SETTING)
-    if secret:
-        return secret, True
-    secret = pseudonyms.new_secret()
-    if store.read_only:
-        return secret, False
-    store.set_setting(pseudonyms.SECRET_SETTING, secret)
-    return secret, True
 
 
 class BundleRows:

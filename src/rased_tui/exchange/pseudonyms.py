@@ -40,6 +40,19 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
+def pseudonym_secret(store) -> tuple[str, bool]:
+    """The base's secret, made on the first export. A base opened read-only that has none
+    gets a secret for this export only: its pseudonyms will differ from the next export's."""
+    secret = store.get_setting(SECRET_SETTING)
+    if secret:
+        return secret, True
+    secret = new_secret()
+    if store.read_only:
+        return secret, False
+    store.set_setting(SECRET_SETTING, secret)
+    return secret, True
+
+
 def pseudonym(secret: str, pupil_id: str) -> str:
     """'ELV-' and ten letters or digits; 32^10 values, so that two pupils hardly ever share one."""
     digest = hmac.digest(secret.encode(), pupil_id.encode(), "sha256")

@@ -1,7 +1,8 @@
 """The "Paramètres" screen (`8`): the settings of the base, and their form.
 
 The screen reads the settings (domain/settings.py) and says what each one is for; `e` opens
-`SettingsForm` to change them (`ctrl+s` saves, each change audited). In read-only mode the
+`SettingsForm` to change them (`ctrl+s` saves, each change audited); `p` runs the retention
+purge (store/retention.py) once confirmed. In read-only mode the
 key is hidden and the settings can only be read. The file's own facts (path, schema version,
 mode) close the page: the IEN sees which copy he or she is reading.
 """
@@ -22,9 +23,11 @@ from textual.widgets import Footer, Header, Select, Static
 from rased_tui.domain.enums import Zone
 from rased_tui.domain.french import count
 from rased_tui.domain.settings import MAX_RETENTION_YEARS, Settings
+from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.screens.form_dialog import FormDialog
 from rased_tui.store import StoreError
 from rased_tui.store.migrations import SCHEMA_VERSION
+from rased_tui.store.retention import purge_summary
 from rased_tui.widgets.form import choice, field_row, text_input
 from rased_tui.widgets.toggles import TickBox
 
@@ -49,7 +52,7 @@ def settings_lines(settings: Settings) -> list[tuple[str, str, str]]:
         ("Zone de vacances", zone, "les dates officielles des périodes d'une année pas encore enregistrée ; "
          "pour une année déjà enregistrée, la touche o de l'écran des réunions (7) reprend celles de la zone"),
         ("Durée de conservation", f"{count(settings.retention_years, 'an')} après la clôture",
-         "au-delà, l'identité de l'élève d'un dossier clôturé est à effacer"),
+         "au-delà, p efface l'identité et les textes d'un dossier clôturé (les chiffres restent)"),
         ("Dossier d'export", settings.export_folder or NOT_SET,
          "proposé par l'export (4) et l'ordre du jour (7) ; sans lui, le dossier du dernier export"),
         ("Format d'export", FORMAT_LABELS[settings.export_format], "proposé par l'export"),
@@ -69,7 +72,12 @@ avec une copie de la base, pas avec un export).
 - **Circonscription**, **antenne** : nomment les exports et le bilan d'activité.
 - **Zone de vacances** (A, B ou C) : les périodes de l'année viennent du calendrier officiel
   de la zone (voir les réunions du pôle, `7`).
-- **Durée de conservation** : combien d'années un dossier clôturé garde l'identité de l'élève.
+- **Durée de conservation** : combien d'années un dossier clôturé garde l'identité de l'élève
+  et ses textes. Au-delà, `p` (ou `rased-tui purge`) les efface : l'élève n'est plus qu'un
+  pseudonyme (s'il n'a pas d'autre dossier gardé), les textes deviennent « [effacé] », le
+  journal d'audit perd les siens ; dates, étapes, aides, niveaux et motifs restent, donc les
+  chiffres du tableau de bord aussi. Irréversible ; les sauvegardes et exports faits avant
+  gardent ces données.
 - **Options de l'export** proposées par défaut : dossier, format, chiffrement, dossiers
   ouverts seulement. « Nominatif » et « notes confidentielles » ne se règlent pas ici : ils se
   choisissent à chaque export, exprès.
@@ -77,10 +85,12 @@ avec une copie de la base, pas avec un export).
 | Touche | Action |
 |---|---|
 | `e` | modifier les paramètres (pas en lecture seule) |
+| `p` | purge de conservation : efface l'identité et les textes des dossiers clôturés depuis plus longtemps que la durée de conservation, après confirmation ; les chiffres restent (pas en lecture seule) |
 | `échap` | retour à la liste des dossiers |
 """
 
     BINDINGS = [Binding("e", "edit", "Modifier", id="settings_edit"),
+                Binding("p", "purge", "Purger les dossiers expirés", id="settings_purge"),
                 Binding("escape", "back", "Retour", id="settings_back")]
 
     def compose(self) -> ComposeResult:
@@ -113,7 +123,7 @@ avec une copie de la base, pas avec un export).
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only: the settings are shown, not edited (the key is hidden)."""
-        return not (action == "edit" and self.app.store.read_only)
+        return not (action in ("edit", "purge") and self.app.store.read_only)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -125,6 +135,41 @@ avec une copie de la base, pas avec un export).
             self.notify(str(error), title="Lecture impossible", severity="error")
             return
         self.app.push_screen(SettingsForm(settings), lambda saved: self.show_settings() if saved else None)
+
+    def action_purge(self) -> None:
+        """Say what the retention purge would efface, and do it once confirmed."""
+        store = self.app.store
+        try:
+            plan = store.purge_plan()
+        except StoreError as error:
+            self.notify(str(error), title="Purge impossible", severity="error")
+            return
+        if plan.empty:
+            self.notify(f"Aucun dossier clôturé au plus tard le {plan.closed_by:%d/%m/%Y} n'a encore son identité "
+                        "ou ses textes.", title="Rien à purger")
+            return
+        question = (f"Purge de conservation ({count(plan.retention_years, 'an')} après la clôture) : "
+                    f"{purge_summary(plan)}.\n\nLes chiffres du tableau de bord restent les mêmes ; ce qui est "
+                    "effacé ne peut pas être retrouvé (les sauvegardes faites avant le gardent). Purger ?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._purge()
+
+        self.app.push_screen(ConfirmDialog(question), answered)
+
+    def _purge(self) -> None:
+        """In a thread: a purge of tens of thousands of cases takes several seconds."""
+        self.notify("Purge en cours…", title="Purge")
+        self.run_worker(self._purge_in_background, name="purge", thread=True, exclusive=True, exit_on_error=False)
+
+    def _purge_in_background(self) -> None:
+        try:
+            plan = self.app.store.purge_expired()
+        except StoreError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Purge impossible", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"{purge_summary(plan)}.", title="Purge faite")
 
 
 class SettingsForm(FormDialog[bool]):

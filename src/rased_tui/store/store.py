@@ -61,6 +61,7 @@ from rased_tui.store.calendar import CalendarQueries
 from rased_tui.store.directory import DirectoryQueries
 from rased_tui.store.exports import ExportQueries
 from rased_tui.store.merge import MergeQueries
+from rased_tui.store.retention import RetentionQueries
 from rased_tui.store.statistics import StatisticsQueries
 
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
@@ -118,7 +119,8 @@ class IntegrityReport:
         return self.integrity == "ok" and self.foreign_key_errors == 0 and self.audit.intact
 
 
-class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, MergeQueries, StatisticsQueries):
+class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries, ExportQueries, MergeQueries, StatisticsQueries,
+            RetentionQueries):
     """One open database file. Use `Store.open(path)`; close it, or use it in a `with` block."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
