@@ -254,3 +254,19 @@ async def test_no_purge_in_read_only_mode(db_path, base):
             await pilot.pause()
             assert "confirm-question" not in {widget.id for widget in app.screen.query("*")}
         assert store.purge_plan().case_ids  # nothing was purged
+
+
+def test_an_older_nominative_export_imported_again_brings_no_identity_back(db_path, base, tmp_path):
+    """A deletion does not travel, but the purge must hold against a bundle made before it."""
+    from rased_tui.exchange.importer import import_bundle
+    from tests.test_exchange import export
+
+    bundle = export(db_path, tmp_path / "cle", nominative=True, include_confidential=True)
+    with Store.open(db_path) as store:
+        store.purge_expired()
+    import_bundle(db_path, bundle, prefer_newer=True)
+    with Store.open(db_path) as store:
+        old = store.get_case(base["old"].id)
+        assert old.pupil.pseudonymous and old.description == PURGED_TEXT
+        assert {entry.text for entry in store.list_entries(old.id, include_confidential=True)} == {PURGED_TEXT}
+        assert store.search_case_ids(OLD_NAME) == [] and store.check().ok

@@ -281,11 +281,20 @@ class _Merger:
         incoming = row.values
         same = (local["last_name"], local["first_name"], local["birth_date"]) == \
             (incoming.get("last_name"), incoming.get("first_name"), incoming.get("birth_date"))
-        if self.pseudonymised or not incoming.get("birth_date") or same:
-            self.report.unchanged["pupils"] += 1  # no identity to give, or the same one
+        if self.pseudonymised or not incoming.get("birth_date") or same or self._purged_here(local["id"]):
+            self.report.unchanged["pupils"] += 1  # no identity to give, the same one, or one effaced here
             return
         self._update(RULES["pupils"], row, ["last_name", "first_name", "birth_date", "updated_at"])
         self.report.updated["pupils"] += 1
+
+    def _purged_here(self, pupil_id: str) -> bool:
+        """Whether the retention purge effaced this pupil's identity here (store/retention.py):
+        an older nominative bundle must not bring it back."""
+        from rased_tui.store.retention import PURGED_TEXT
+
+        descriptions = {text for (text,) in self.db.execute("SELECT description FROM cases WHERE pupil_id = ?",
+                                                            (pupil_id,))}
+        return descriptions == {PURGED_TEXT}
 
     def _case_has_identity_here(self, table: str, values: dict[str, Any]) -> bool:
         """Whether this base knows who the record's case is about (a pupil with a birth date,

@@ -142,7 +142,7 @@ class RetentionQueries:
                    SET text = CASE WHEN text = '' THEN '' ELSE '{PURGED_TEXT}' END, follow_up = '',
                        updated_at = '{now}'
                  WHERE case_id = ?""", chosen)
-        run("""UPDATE aid_evaluations SET observations = ''
+        run(f"""UPDATE aid_evaluations SET observations = '', updated_at = '{now}'
                 WHERE aid_id IN (SELECT id FROM aids WHERE case_id = ?)""", chosen)
         run(f"UPDATE aids SET objectives = '', end_note = '', consent_by = '', updated_at = '{now}' WHERE case_id = ?",
             chosen)
