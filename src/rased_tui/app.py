@@ -45,18 +45,33 @@ class RasedApp(App[None]):
                 tooltip="Ouvrir la palette de commandes", id="command_palette"),
     ]
 
-    def __init__(self, store: Store, *, source: str | None = None) -> None:
+    def __init__(self, store: Store, *, source: str | None = None, backup_on_start: bool = False) -> None:
         """`source` names what is open under the title, when it is not the store's file (an
-        export reviewed in memory)."""
+        export reviewed in memory). `backup_on_start`: copy the base into its rotating backups
+        (store/backups.py) in the background, once the list shows."""
         super().__init__()
         self.store = store
         self.source = source or str(store.path)
+        self.backup_on_start = backup_on_start and not store.read_only
 
     def on_mount(self) -> None:
         mode = " — lecture seule" if self.store.read_only else ""
         self.title = f"rased-tui {__version__}{mode}"
         self.sub_title = self.source
         self.push_screen(CasesScreen())
+        if self.backup_on_start:
+            self.run_worker(self._rotate_backups, name="backup", group="backup", thread=True, exit_on_error=False)
+
+    def _rotate_backups(self) -> None:
+        """A failed backup is said, and the work goes on: the base itself is not touched."""
+        from rased_tui.store import StoreError
+        from rased_tui.store.backups import rotating_backup
+
+        try:
+            rotating_backup(self.store.path)
+        except StoreError as error:
+            self.call_from_thread(self.notify, f"{error} La base elle-même n'est pas touchée.",
+                                  title="Sauvegarde automatique impossible", severity="warning", timeout=30)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands, in French. Textual's "Screenshot" is left out on purpose: it

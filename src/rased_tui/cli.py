@@ -286,7 +286,9 @@ def _names_a_path(word: str) -> bool:
 
 def run_interface(arguments: argparse.Namespace) -> int:
     path = resolve_database_path(arguments.db)
-    return _run_app(Store.open_snapshot(path) if arguments.read_only else Store.open(path))
+    if arguments.read_only:
+        return _run_app(Store.open_snapshot(path))
+    return _run_app(Store.open(path), backup_on_start=True)
 
 
 PASSPHRASE_ATTEMPTS = 3  # typed at a terminal; a passphrase given by the environment is tried once
@@ -329,11 +331,11 @@ def _first_bytes(path: Path, size: int) -> bytes:
         return handle.read(size)
 
 
-def _run_app(store: Store, source: str | None = None) -> int:
+def _run_app(store: Store, source: str | None = None, *, backup_on_start: bool = False) -> int:
     """The interface over an open store, which is closed when the interface quits."""
     from rased_tui.app import RasedApp
 
-    app = RasedApp(store, source=source)
+    app = RasedApp(store, source=source, backup_on_start=backup_on_start)
     try:
         app.run()
     finally:
@@ -470,6 +472,7 @@ def run_import(arguments: argparse.Namespace) -> int:
     from rased_tui.exchange.importer import ImportRefused, import_bundle
 
     path = resolve_database_path(arguments.db)
+    _backup_before_writing(path)
     try:
         report = import_bundle(path, Path(arguments.bundle), prefer_newer=arguments.prefer_newer,
                                progress=_file_progress_printer("Import"))
@@ -480,6 +483,22 @@ def run_import(arguments: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return 0
+
+
+def _backup_before_writing(path: Path) -> None:
+    """A rotating backup of an existing base (store/backups.py); if it cannot be made, say so
+    and go on: the write that follows is all-or-nothing anyway."""
+    from rased_tui.store.backups import rotating_backup
+    from rased_tui.store.opening import check_file
+
+    try:
+        check_file(path, read_only=True)
+    except (StoreError, OSError):
+        return  # no base yet, or one the import refuses in its own words
+    try:
+        rotating_backup(path)
+    except StoreError as error:
+        print(f"rased-tui : sauvegarde automatique impossible ({error}) ; on continue.", file=sys.stderr)
 
 
 def run_agenda(arguments: argparse.Namespace) -> int:
