@@ -489,12 +489,11 @@ def _backup_before_writing(path: Path) -> None:
     """A rotating backup of an existing base (store/backups.py); if it cannot be made, say so
     and go on: the write that follows is all-or-nothing anyway."""
     from rased_tui.store.backups import rotating_backup
-    from rased_tui.store.opening import check_file
 
     try:
-        check_file(path, read_only=True)
+        Store.open(path, read_only=True).close()
     except (StoreError, OSError):
-        return  # no base yet, or one the import refuses in its own words
+        return  # no base yet, or one the import refuses (or migrates) in its own words
     try:
         rotating_backup(path)
     except StoreError as error:

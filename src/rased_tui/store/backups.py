@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rased_tui.domain.french import os_reason
 from rased_tui.store.errors import StoreError, translate_sqlite_error
-from rased_tui.store.opening import check_file, create_private_file, make_private_directory, read_only_uri
+from rased_tui.store.opening import create_private_file, make_private_directory, open_connection, read_only_uri
 
 BACKUPS_KEPT = 7
 BACKUP_FOLDER = "sauvegardes"
@@ -57,7 +57,7 @@ def rotating_backup(database: Path, *, keep: int = BACKUPS_KEPT, now: datetime |
     """Copy the base into its backup folder and keep the last `keep` copies; None when the
     newest copy already holds what the base holds. StoreError (French) when it cannot."""
     database = Path(database)
-    check_file(database, read_only=True)
+    _open_source(database).close()  # refused before any folder is made: not a base, a newer one…
     folder = backup_folder(database)
     try:
         make_private_directory(folder)
@@ -78,10 +78,8 @@ def rotating_backup(database: Path, *, keep: int = BACKUPS_KEPT, now: datetime |
 
 
 def _open_source(database: Path) -> sqlite3.Connection:
-    try:
-        return sqlite3.connect(read_only_uri(database), uri=True)
-    except sqlite3.Error as error:
-        raise translate_sqlite_error(error) from None
+    """The base, read-only, once known to be a rased-tui base of this version."""
+    return open_connection(database, read_only=True)
 
 
 def _same_audit_head(source: sqlite3.Connection, backup: Path) -> bool:
