@@ -45,6 +45,7 @@ SHOTS: list[tuple[str, str | None, list[str]]] = [
     ("dossier-demande", RUNNING_AID, ["d"]),
     ("dossier-etapes", RUNNING_AID, ["plus"]),
     ("dossier-journal", "EDITED", ["j"]),
+    ("dossier-famille", RUNNING_AID, ["x"]),
     ("etape-analyse", RECEIVED + " OFFSET 1", ["a"]),
     ("etape-aide-specialisee", FIRST_INTENTION, ["s"]),
     ("etape-evaluation", RUNNING_AID, ["v"]),

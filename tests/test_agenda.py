@@ -329,14 +329,14 @@ def test_a_file_appearing_after_the_name_was_found_free_is_never_overwritten(sto
     assert {stat.S_IMODE(path.stat().st_mode) for path in (files.csv_path, files.markdown_path)} == {0o600}
 
 
-@pytest.mark.parametrize("failing", ["_write_partial", "_claim"])
+@pytest.mark.parametrize("failing", ["write_partial", "claim_name"])
 def test_a_markdown_that_cannot_be_written_leaves_no_csv_either(store, pole, key, monkeypatch, failing):
     """The key is full (or pulled out) when the Markdown is written, or named: nothing stays,
     so that the dialog's « Rien n'a été écrit » is true."""
     original = getattr(agenda_module, failing)
 
     def fail_on_markdown(*arguments):
-        path = arguments[1] if failing == "_claim" else arguments[0]  # (partial, path) or (path, data)
+        path = arguments[1] if failing == "claim_name" else arguments[0]  # (partial, path) or (path, data)
         if path.suffix == ".md":
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return original(*arguments)

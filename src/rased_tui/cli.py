@@ -13,6 +13,9 @@
                      the bilan d'activité (figures, no names), as text and as a spreadsheet
     rased-tui agenda [--db PATH] --out DIR [--nominatif] [--format excel|rfc4180]
                      the agenda of the pôle's next meeting (CSV and Markdown)
+    rased-tui dossier [--db PATH] --eleve ID --out FILE
+                     one pupil's file for the family (ID: the pupil's id, or a case number
+                     such as 2026-0042), official entries only, as Markdown
     rased-tui --version
 
 Every command exits 0 on success and 1 with one French line on stderr on failure (2 for a
@@ -109,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dire seulement ce qui serait effacé, sans rien modifier")
     _add_agenda_command(commands)
     _add_stats_command(commands)
+    _add_dossier_command(commands)
     parser.export_parser = _add_exchange_commands(commands)  # its own errors name `export`
     return parser
 
@@ -160,6 +164,17 @@ def _add_stats_command(commands) -> None:
     stats.add_argument("--format", choices=("excel", "rfc4180"),
                        help="du fichier CSV : excel (« ; ») ou rfc4180 (« , », pour scripts) ; "
                             "par défaut celui des paramètres, sinon excel")
+
+
+def _add_dossier_command(commands) -> None:
+    dossier = commands.add_parser(
+        "dossier", help="écrire le dossier d'un élève pour sa famille (droit d'accès) : les étapes officielles, "
+                        "sans notes confidentielles ni ce qui concerne d'autres enfants")
+    dossier.add_argument("--db", type=_path, default=argparse.SUPPRESS, metavar="FICHIER", help="fichier de la base")
+    dossier.add_argument("--eleve", type=_path, required=True, metavar="ID",
+                         help="l'identifiant de l'élève, ou le numéro d'un de ses dossiers (2026-0042)")
+    dossier.add_argument("--out", type=_path, required=True, metavar="FICHIER",
+                         help="fichier Markdown à créer (jamais par-dessus un fichier existant)")
 
 
 def _school_year(text: str) -> str:
@@ -225,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] = {
         "demo": run_demo, "check": run_check, "backup": run_backup, "purge": run_purge, "stats": run_stats,
         "export": run_export, "import": run_import, "agenda": run_agenda,
+        "dossier": run_dossier,
     }.get(arguments.command, run_interface)
     return _run_catching_errors(lambda: command(arguments))
 
@@ -522,6 +538,31 @@ def run_agenda(arguments: argparse.Namespace) -> int:
     print(f"Réunion du {meeting_title(agenda.meeting)} : {summary_text(agenda)}.")
     print("Nominatif : noms des élèves et des enseignants inclus." if arguments.nominative else
           "Pseudonymisé : ni nom d'élève ni nom d'enseignant, les dossiers par leur numéro.")
+    return 0
+
+
+def run_dossier(arguments: argparse.Namespace) -> int:
+    """One pupil's file for the family, written where the user said. The base is only read."""
+    from rased_tui.exchange.parents_access import (
+        ParentsAccessError,
+        build_document,
+        find_pupil,
+        of_name,
+        write_document,
+    )
+
+    path = resolve_database_path(arguments.db)
+    if not path.exists():
+        raise CommandError(f"{path} n'existe pas : aucun dossier d'élève à écrire.")
+    with Store.open(path, read_only=True) as store:
+        try:
+            document = build_document(store, find_pupil(store, arguments.eleve), today())
+            target = write_document(document, Path(arguments.out))
+        except ParentsAccessError as error:
+            raise CommandError(str(error)) from None
+    left_out = document.left_out.summary()
+    print(f"Dossier {of_name(document.pupil.full_name)} écrit : {target} ({left_out[0].lower()}{left_out[1:-1]}) ; "
+          "relisez-le avant de le remettre.")
     return 0
 
 

@@ -201,7 +201,7 @@ def write_agenda(agenda: Agenda, folder: Path, *, nominative: bool = False,
     partials: list[Path] = []
     try:
         for suffix, data in contents.items():
-            partials.append(_write_partial(folder / f"{stem}{suffix}", data))
+            partials.append(write_partial(folder / f"{stem}{suffix}", data))
         return _publish_pair(folder, stem, *partials)
     finally:
         for partial in partials:
@@ -293,7 +293,7 @@ def _free_stems(folder: Path, stem: str) -> Iterator[str]:
     raise AgendaError(f"Trop d'ordres du jour du même nom dans {folder}.")
 
 
-def _write_partial(path: Path, data: bytes) -> Path:
+def write_partial(path: Path, data: bytes) -> Path:
     """Write `data` into a hidden file beside `path`, readable by its owner only: a USB key
     pulled out in the middle never holds a file that looks whole. Returns the hidden file."""
     partial = path.with_name(f".{path.name}{PARTIAL_SUFFIX}")
@@ -318,7 +318,7 @@ def _publish_pair(folder: Path, stem: str, csv_partial: Path, markdown_partial: 
         claimed: list[tuple[Path, Path, bool]] = []  # (partial, name, linked)
         try:
             for partial, path in ((csv_partial, files.csv_path), (markdown_partial, files.markdown_path)):
-                claimed.append((partial, path, _claim(partial, path)))
+                claimed.append((partial, path, claim_name(partial, path)))
         except FileExistsError:  # taken since _free_stems looked: the next name
             _release(claimed)
             continue
@@ -336,7 +336,7 @@ def _publish_pair(folder: Path, stem: str, csv_partial: Path, markdown_partial: 
     raise AssertionError("unreachable")  # _free_stems raises when it runs out of names
 
 
-def _claim(partial: Path, path: Path) -> bool:
+def claim_name(partial: Path, path: Path) -> bool:
     """Take the name `path` for the complete `partial`; FileExistsError when a file has it.
 
     A hard link gives the name at once (True) and, unlike a rename, fails when the name is

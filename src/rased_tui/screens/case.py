@@ -5,7 +5,9 @@ glance, and the step that makes sense next. Below, the timeline, oldest first: t
 each step with its date, members and text, each evaluation of an aid and each end of an aid.
 Each step is one key away (see HELP) or chosen from a menu (`+`); `e` edits and `suppr`
 deletes the line under the cursor (the request itself is edited, never deleted); `j` shows
-the case's journal. In read-only mode every editing key is hidden and confidential notes too.
+the case's journal; `x` writes the pupil's file for the family (screens/parents_access.py). In
+read-only mode every editing key is hidden and confidential notes too (`x` stays: it writes
+outside the base and never holds confidential notes).
 """
 
 from __future__ import annotations
@@ -301,6 +303,8 @@ class CaseScreen(Screen[None]):
         Binding("home", "first_line", "Première ligne", show=False, priority=True, id="case_first_line"),
         Binding("end", "last_line", "Dernière ligne", show=False, priority=True, id="case_last_line"),
         Binding("j", "journal", "Journal", id="case_journal"),
+        # a rare need: in the help (F1) and the palette, not in a footer already full at 110 columns
+        Binding("x", "parents_file", "Pour la famille", show=False, id="case_parents_file"),
         Binding("escape", "back", "Retour", id="case_back"),
     ] + [Binding(key, f"step('{step.value}')", step.label, show=False, id=f"case_step_{step.value}")
          for step, key in STEP_KEYS.items()]
@@ -332,6 +336,7 @@ l'étape suggérée, puis la chronologie, de la plus ancienne à la plus récent
 | `e` | modifier (la demande, une étape, une évaluation, une fin d'aide) |
 | `suppr` | supprimer, après confirmation (la demande ne se supprime pas) |
 | `j` | journal : qui a modifié quoi et quand |
+| `x` | dossier de l'élève pour sa famille (droit d'accès) : un fichier à imprimer, sans notes confidentielles ni ce qui concerne d'autres enfants |
 | `échap` | revenir à la liste |
 
 Un dossier clôturé n'accepte plus d'étape : rouvrez-le (`r`). Une étape sautée est signalée
@@ -650,6 +655,9 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         for step, key in STEP_KEYS.items():
             yield SystemCommand(step.label, f"Ajouter au dossier en cours ({key})", partial(self.action_step, step.value))
         yield SystemCommand("Journal du dossier", "Qui a modifié quoi, et quand (j)", self.action_journal)
+        if self.context is not None and self.context.case.pupil is not None:
+            yield SystemCommand("Dossier pour la famille", "Le dossier de l'élève à remettre à sa famille (x)",
+                                self.action_parents_file)
 
     # -- journal and leaving ---------------------------------------------------------------
 
@@ -657,6 +665,17 @@ sans bloquer. En lecture seule, rien ne se modifie et les notes confidentielles 
         from rased_tui.screens.journal import JournalScreen
 
         self.app.push_screen(JournalScreen(self.context.case))
+
+    def action_parents_file(self) -> None:
+        """`x`: the pupil's file for the family who asks (RGPD right of access)."""
+        pupil = self.context.case.pupil
+        if pupil is None:
+            self.notify("Ce dossier ne concerne pas un élève : il n'y a pas de dossier à remettre à une famille.",
+                        severity="warning")
+            return
+        from rased_tui.screens.parents_access import ParentsAccessDialog
+
+        self.app.push_screen(ParentsAccessDialog(pupil))
 
     def action_back(self) -> None:
         self.dismiss(None)

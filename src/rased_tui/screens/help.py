@@ -39,6 +39,9 @@ GENERAL_HELP = """\
 - `rased-tui stats --db FICHIER --annee 2026-2027` écrit le bilan d'activité (`--csv FICHIER`
   pour un tableur) ; `rased-tui agenda --db FICHIER --out DOSSIER` l'ordre du jour de la
   prochaine réunion du pôle.
+- `rased-tui dossier --db FICHIER --eleve 2026-0042 --out FICHIER.md` écrit le dossier d'un
+  élève pour sa famille (droit d'accès) ; `--eleve` prend le numéro d'un de ses dossiers ou
+  l'identifiant de l'élève.
 """
 
 
