@@ -33,7 +33,10 @@ GENERAL_HELP = """\
   lecture seule, en mémoire : rien n'est écrit sur le disque.
 - `rased-tui demo --db FICHIER` crée une base de démonstration (données fictives).
 - `rased-tui check --db FICHIER` vérifie la base et le journal d'audit.
-- `rased-tui backup --db FICHIER --out COPIE` écrit une sauvegarde.
+- `rased-tui backup --db FICHIER --out COPIE` écrit une sauvegarde (l'interface en fait une
+  aussi à chaque ouverture, dans `sauvegardes/` à côté de la base : les 7 dernières).
+- `rased-tui purge --db FICHIER --dry-run` dit quels dossiers clôturés ont dépassé la durée de
+  conservation ; sans `--dry-run`, efface leurs identités et leurs textes (les chiffres restent).
 - `rased-tui export --db FICHIER --out DOSSIER` écrit un export pseudonymisé ; `rased-tui import
   --db FICHIER EXPORT` l'importe.
 - `rased-tui stats --db FICHIER --annee 2026-2027` écrit le bilan d'activité (`--csv FICHIER`
