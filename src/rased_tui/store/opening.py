@@ -2,7 +2,10 @@
 
 - The path: `--db`, else RASED_TUI_DB, else the platform's user data folder.
 - A new file is built aside (owner-only, 0600, in a folder made 0700) and renamed into place
-  once its schema is complete, so a crash never leaves a half-made database behind.
+  once its schema is complete (the folder synced), so a crash never leaves a half-made
+  database behind; what a killed creation left aside is removed at the next one.
+- A base at the current version lacking tables, views or triggers of schema.sql (a schema
+  stopped midway by hand) is refused; `check` names a missing index.
 - An existing file is checked before SQLite touches it: a folder, an empty file, a text
   file, a truncated database, a database of another program or of a newer version of
   rased-tui are refused with one French sentence (StoreError).
@@ -15,8 +18,10 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import struct
+import time
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -96,12 +101,12 @@ def read_only_uri(path: Path, *, leave_no_trace: bool = False) -> str:
     return uri
 
 
-def connect(path: Path, *, read_only: bool, leave_no_trace: bool = False) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool, leave_no_trace: bool = False, uri: str | None = None) -> sqlite3.Connection:
     """An sqlite3 connection in autocommit mode (the store opens its own transactions)."""
     check_sqlite_features()
     try:
         if read_only:
-            connection = sqlite3.connect(read_only_uri(path, leave_no_trace=leave_no_trace), uri=True,
+            connection = sqlite3.connect(uri or read_only_uri(path, leave_no_trace=leave_no_trace), uri=True,
                                          isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                          check_same_thread=False)
         else:  # the file exists (checked or just created): a plain path never creates one here
@@ -170,15 +175,37 @@ def check_file(path: Path, *, read_only: bool) -> None:
         raise StoreError(f"{path} n'est pas une base de données SQLite (fichier texte ou autre format).")
     if len(header) < 100:
         raise StoreError(f"{path} est tronqué : l'en-tête de la base est incomplet.")
+    expected = _expected_size(header)
+    if size < expected and not _journal_holds_pages(path):
+        raise StoreError(f"{path} est tronqué ({size} octets au lieu de {expected}) : utilisez une sauvegarde.")
+    if not Path(f"{path}-wal").exists():
+        # No writer: the header is the base's own word. Read from it, a newer schema or another
+        # program's identity is refused before SQLite opens the file — a read-only SQLite
+        # connection to a base in WAL mode would leave -wal and -shm beside it.
+        application_id = struct.unpack(">I", header[68:72])[0]
+        version = struct.unpack(">I", header[60:64])[0]
+        check_identity(path, application_id, version, objects=int(application_id not in (0, APPLICATION_ID)))
+
+
+def _journal_holds_pages(path: Path) -> bool:
+    """A -wal beside the base with pages in it: the file may rightly be shorter than its header
+    says — a program copying its journal into the file writes the header first, and one killed
+    in the middle leaves it so; SQLite completes the file from the journal."""
+    try:
+        return os.path.getsize(f"{path}-wal") > 0
+    except OSError:
+        return False
+
+
+def _expected_size(header: bytes) -> int:
+    """The size the header of a database file announces (0 when it does not say)."""
+    if len(header) < 100:
+        return 0
     page_size = struct.unpack(">H", header[16:18])[0]
     page_size = 65536 if page_size == 1 else page_size
     page_count = struct.unpack(">I", header[28:32])[0]
     header_is_current = header[24:28] == header[92:96]
-    if header_is_current and page_count and size < page_size * page_count:
-        raise StoreError(
-            f"{path} est tronqué ({size} octets au lieu de {page_size * page_count}) : "
-            "utilisez une sauvegarde."
-        )
+    return page_size * page_count if header_is_current else 0
 
 
 def read_identity(connection: sqlite3.Connection) -> tuple[int, int, int]:
@@ -204,11 +231,106 @@ def check_identity(path: Path, application_id: int, version: int, objects: int) 
         )
 
 
+OBJECT_WORDS = {"table": "table", "view": "vue", "index": "index", "trigger": "déclencheur"}
+
+
+@cache
+def schema_objects() -> frozenset[tuple[str, str]]:
+    """(type, name) of every table, view, index and trigger that schema.sql creates."""
+    probe = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        apply_schema(probe)
+        return frozenset(probe.execute(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall())
+    finally:
+        probe.close()
+
+
+def missing_schema_objects(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The objects of schema.sql that a base at the current version lacks, sorted."""
+    present = {(kind, name) for kind, name in connection.execute("SELECT type, name FROM sqlite_master")}
+    return sorted(schema_objects() - present)
+
+
+def describe_objects(objects: list[tuple[str, str]], limit: int = 6) -> str:
+    """« table cases, index cases_by_school… » for a message."""
+    names = [f"{OBJECT_WORDS.get(kind, kind)} {name}" for kind, name in objects]
+    return ", ".join(names[:limit]) + (f" et {len(names) - limit} autre(s)" if len(names) > limit else "")
+
+
+AUDIT_PROTECTIONS = {("trigger", "audit_log_no_update"), ("trigger", "audit_log_no_delete")}
+
+
+def check_schema_complete(connection: sqlite3.Connection, path: Path) -> None:
+    """Refuse a base at the current version that lacks tables, views or triggers of schema.sql
+    (a creation interrupted by hand, a copy of a part): it would fail at the first screen that
+    reads them, or keep its search index and rules only in part. A missing index leaves the
+    data whole, and removed protections of the audit log are tampering to show: `check`
+    reports both."""
+    missing = [item for item in missing_schema_objects(connection)
+               if item[0] != "index" and item not in AUDIT_PROTECTIONS]
+    if missing:
+        raise StoreError(
+            f"{path} est une base rased-tui incomplète (création interrompue ?) : il lui manque "
+            f"{describe_objects(missing)}. Utilisez une sauvegarde, ou supprimez ce fichier s'il ne contient rien.")
+
+
+SCRATCH_NAME = re.compile(r"^\.(?P<name>.+)\.creation-(?P<pid>\d+)\.tmp(-wal|-shm|-journal)?$")
+
+
+def remove_abandoned_scratch_files(folder: Path) -> None:
+    """The files a creation killed midway left in `folder` (`.NAME.creation-PID.tmp` and its
+    journal files): an empty schema, no personal data, but clutter. Only those of a process
+    that is no longer running (POSIX only: elsewhere they are left alone)."""
+    if os.name != "posix":
+        return
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = SCRATCH_NAME.match(name)
+        if match and not _process_alive(int(match["pid"])):
+            try:
+                (folder / name).unlink()
+            except OSError:
+                pass
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        return True
+    return True
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX; elsewhere the system does it its own way)."""
+    if os.name != "posix":
+        return
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
 def create_database(path: Path) -> None:
     """Build a complete new database aside, then move it to `path` in one rename."""
     make_private_directory(path.parent)
+    remove_abandoned_scratch_files(path.parent)
     scratch = path.with_name(f".{path.name}.creation-{os.getpid()}.tmp")
-    scratch.unlink(missing_ok=True)
+    remove_database_files(scratch)
     create_private_file(scratch)
     try:
         connection = connect(scratch, read_only=False)
@@ -219,6 +341,7 @@ def create_database(path: Path) -> None:
         finally:
             connection.close()
         os.replace(scratch, path)
+        _sync_folder(path.parent)  # the rename survives a power cut too
     except BaseException:
         remove_database_files(scratch)
         raise
@@ -270,22 +393,64 @@ def tighten_permissions(path: Path) -> None:
             restrict_to_owner(file)
 
 
+SNAPSHOT_ATTEMPTS = 8
+
+
 def open_snapshot(path: Path) -> sqlite3.Connection:
     """The base at `path` as it is now, copied into memory: the read-only review works on that
     copy, so the file keeps its bytes and gets no -wal or -shm beside it, and a writer saving
     meanwhile changes nothing of what the reviewer reads (he or she sees the base as it was
-    when opened). The file is checked like any other (identity, version) first."""
-    source = open_connection(path, read_only=True, leave_no_trace=True)
+    when opened). The file is checked like any other (identity, version) first.
+
+    With no -wal beside the base, the copy reads it `immutable`, without SQLite's locks: a
+    program that opens the base to write meanwhile could copy its journal into the file under
+    the copy's eyes (a torn copy: half a case, or a "malformed" base). So the file is looked
+    at before and after: if it changed, or a writer has come, the copy is thrown away and made
+    again — from the fifth attempt through SQLite's locks, the writer's -wal and -shm being
+    there anyway while it comes and goes."""
+    for attempt in range(SNAPSHOT_ATTEMPTS):
+        before = _file_state(path)
+        uri = read_only_uri(path, leave_no_trace=attempt < SNAPSHOT_ATTEMPTS // 2)
+        unlocked = "immutable=1" in uri
+        try:
+            snapshot = _copy_into_memory(path, uri)
+        except StoreError:
+            if unlocked and before is not None and _file_state(path) != before:
+                time.sleep(0.01 * (attempt + 1))
+                continue  # refused in the middle of a writer's work: look again
+            raise
+        if not unlocked or (before is not None and not before[0] and _file_state(path) == before):
+            snapshot.execute("PRAGMA foreign_keys = ON")
+            snapshot.execute("PRAGMA temp_store = MEMORY")
+            snapshot.execute("PRAGMA query_only = ON")
+            return snapshot
+        snapshot.close()
+        time.sleep(0.01 * (attempt + 1))
+    raise StoreError(f"{path} est en train d'être écrit par un autre programme : réessayez dans un instant.")
+
+
+def _file_state(path: Path) -> tuple | None:
+    """What changes when a program writes the base: its -wal beside it, its size and times."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (Path(f"{path}-wal").exists(), status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def _copy_into_memory(path: Path, uri: str) -> sqlite3.Connection:
+    source = open_connection(path, read_only=True, uri=uri)
     try:
         snapshot = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        source.backup(snapshot)
+        try:
+            source.backup(snapshot)  # in one step: one read transaction, never restarted
+        except BaseException:
+            snapshot.close()
+            raise
     except sqlite3.Error as error:
         raise translate_sqlite_error(error) from None
     finally:
         source.close()
-    snapshot.execute("PRAGMA foreign_keys = ON")
-    snapshot.execute("PRAGMA temp_store = MEMORY")
-    snapshot.execute("PRAGMA query_only = ON")
     return snapshot
 
 
@@ -304,8 +469,10 @@ def open_in_memory() -> sqlite3.Connection:
     return connection
 
 
-def open_connection(path: Path, *, read_only: bool = False, leave_no_trace: bool = False) -> sqlite3.Connection:
-    """Open (creating or migrating it if needed) the database at `path`; StoreError if unusable."""
+def open_connection(path: Path, *, read_only: bool = False, leave_no_trace: bool = False,
+                    uri: str | None = None) -> sqlite3.Connection:
+    """Open (creating or migrating it if needed) the database at `path`; StoreError if unusable.
+    `uri`: read-only, the URI to open (read_only_uri's, decided by the caller)."""
     if not path.exists():
         if read_only:
             raise StoreError(f"{path} n'existe pas.")
@@ -318,7 +485,7 @@ def open_connection(path: Path, *, read_only: bool = False, leave_no_trace: bool
     check_file(path, read_only=read_only)
     if not read_only:
         tighten_permissions(path)
-    connection = connect(path, read_only=read_only, leave_no_trace=leave_no_trace)
+    connection = connect(path, read_only=read_only, leave_no_trace=leave_no_trace, uri=uri)
     try:
         application_id, version, objects = read_identity(connection)
         check_identity(path, application_id, version, objects)
@@ -335,8 +502,10 @@ def open_connection(path: Path, *, read_only: bool = False, leave_no_trace: bool
             copy_aside(connection, path, version)  # the file exactly as it was
             prepare_for_writing(connection)
             migrate(connection, version)
-        elif not read_only:
-            prepare_for_writing(connection)
+        else:
+            check_schema_complete(connection, path)
+            if not read_only:
+                prepare_for_writing(connection)
     except sqlite3.Error as error:
         connection.close()
         raise translate_sqlite_error(error) from None

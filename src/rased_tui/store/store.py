@@ -53,8 +53,16 @@ from rased_tui.store import audit
 from rased_tui.store.bulk import FLUSH_EVERY, PendingRows, insert_statement
 from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.journal import JournalLine, case_journal
-from rased_tui.store.migrations import rebuild_search_index
-from rased_tui.store.opening import create_private_file, make_private_directory, open_connection, open_in_memory, open_snapshot
+from rased_tui.store.migrations import SCHEMA_VERSION, rebuild_search_index
+from rased_tui.store.opening import (
+    create_private_file,
+    describe_objects,
+    make_private_directory,
+    missing_schema_objects,
+    open_connection,
+    open_in_memory,
+    open_snapshot,
+)
 from rased_tui.store.case_list import CaseListQueries, fts_query
 from rased_tui.store.caseloads import CaseloadQueries
 from rased_tui.store.calendar import CalendarQueries
@@ -930,6 +938,10 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
         integrity = "; ".join(row[0] for row in self._all("PRAGMA integrity_check"))
         foreign_key_errors = len(self._all("PRAGMA foreign_key_check"))
         version = self._one("PRAGMA user_version")[0]
+        missing = missing_schema_objects(self._connection) if version == SCHEMA_VERSION else []
+        if missing:  # an index or a trigger of schema.sql dropped (the file opens without its tables)
+            problem = f"manque au schéma : {describe_objects(missing)}"
+            integrity = problem if integrity == "ok" else f"{integrity}; {problem}"
         return IntegrityReport(version, integrity, foreign_key_errors, self.verify_audit(), self.counts())
 
     def backup_to(self, target: Path) -> None:
