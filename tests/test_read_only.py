@@ -42,7 +42,7 @@ READING_ACTIONS = {
     "settings", "command_palette", "search", "filters", "leave_search", "open_case", "back_to_table",
     "show_request", "first_line", "last_line", "journal", "back", "interrupt", "quit_app", "show_table",
     "open_figure", "previous_period", "next_period", "previous_year", "next_year", "choose_period",
-    "write_agenda", "change_year", "open_line", "focus_next", "focus_previous", "apply", "cancel", "close", "reset", "copy_text",
+    "write_agenda", "parents_file", "change_year", "open_line", "focus_next", "focus_previous", "apply", "cancel", "close", "reset", "copy_text",
 }
 EDITING_COMMANDS = {"Nouvelle demande", "Modifier la demande", "Journal du dossier"} | {
     kind.label for kind in EntryKind}
