@@ -610,7 +610,8 @@ def test_a_bad_uai_in_a_bundle_is_said_in_one_french_line(bundle_and_target, tmp
     rewrite(bundle, "ecoles.csv", lambda text: text.replace(uai, wrong))
     with pytest.raises(ImportRefused) as refusal:
         import_bundle(tmp_path / "neuve.db", bundle)
-    assert str(refusal.value).startswith("ecoles.csv, ligne 2 : Code UAI invalide") and "\n" not in str(refusal.value)
+    assert str(refusal.value).startswith(f"ecoles.csv, ligne 2 : La lettre clé du code UAI {uai[:7]} est {uai[7]}") \
+        and "\n" not in str(refusal.value)
 
 
 # -- from the review of the merge ----------------------------------------------------------------

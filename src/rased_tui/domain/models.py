@@ -15,6 +15,7 @@ from datetime import date
 from typing import Annotated, Any, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -58,6 +59,7 @@ from rased_tui.domain.enums import (
 UAI_KEY_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 MAX_NAME_LENGTH = 100
 MAX_TEXT_LENGTH = 20_000
+FIRST_PLAUSIBLE_YEAR = 1900  # before it, a year typed wrong (0026, 1026...): school years have 4 digits
 
 
 def new_id() -> str:
@@ -95,8 +97,15 @@ def _coerce_date(value: Any) -> Any:
     return value
 
 
-FrenchDate = Annotated[date, BeforeValidator(_coerce_date)]
-OptionalFrenchDate = Annotated[date | None, BeforeValidator(_coerce_date)]
+def _plausible_year(value: date | None) -> date | None:
+    if value is not None and value.year < FIRST_PLAUSIBLE_YEAR:
+        raise _error("date_ancienne", f"Le {value.day:02d}/{value.month:02d}/{value.year:04d} est trop ancien "
+                                      f"(avant {FIRST_PLAUSIBLE_YEAR}) : vérifiez l'année.")
+    return value
+
+
+FrenchDate = Annotated[date, BeforeValidator(_coerce_date), AfterValidator(_plausible_year)]
+OptionalFrenchDate = Annotated[date | None, BeforeValidator(_coerce_date), AfterValidator(_plausible_year)]
 
 
 # Unicode's "Cc" control characters (C0, DEL, C1) except tab and line feed.
@@ -125,7 +134,17 @@ def _check_text(text: str) -> str:
     return _reject_control_characters(text.strip())
 
 
+def _check_short_text(text: str) -> str:
+    """A commune, an antenna: may be empty, but one line of a name's length (the export's
+    columns for them take no more)."""
+    text = text.strip()
+    if len(text) > MAX_NAME_LENGTH:
+        raise _error("texte_court_long", f"Ce texte dépasse {MAX_NAME_LENGTH} caractères.")
+    return _reject_control_characters(text)
+
+
 Name = Annotated[str, BeforeValidator(lambda v: _check_name(v) if isinstance(v, str) else v)]
+ShortText = Annotated[str, BeforeValidator(lambda v: _check_short_text(v) if isinstance(v, str) else v)]
 Text = Annotated[str, BeforeValidator(lambda v: _check_text(v) if isinstance(v, str) else v)]
 
 
@@ -153,7 +172,7 @@ class School(DomainModel):
     id: str = Field(default_factory=new_id)
     uai: str = Field(title="Code UAI")
     name: Name = Field(title="Nom de l'école")
-    commune: str = Field(default="", title="Commune")
+    commune: ShortText = Field(default="", title="Commune")
     kind: SchoolKind = Field(title="Type d'école")
     priority_education: PriorityEducation = Field(default=PriorityEducation.AUCUNE, title="Éducation prioritaire")
     active: bool = True
@@ -164,7 +183,7 @@ class School(DomainModel):
         if not isinstance(value, str):
             return value
         uai = value.strip().upper()
-        if len(uai) != 8 or not uai[:7].isdigit() or not uai[7].isalpha():
+        if len(uai) != 8 or not uai[:7].isascii() or not uai[:7].isdigit() or not "A" <= uai[7] <= "Z":
             raise _error("uai_format", "Un code UAI a 7 chiffres et une lettre (exemple : 0761234D).")
         expected = uai_key_letter(uai[:7])
         if uai[7] != expected:
@@ -177,7 +196,7 @@ class Member(DomainModel):
     last_name: Name = Field(title="Nom")
     first_name: Name = Field(title="Prénom")
     role: Role = Field(title="Fonction")
-    antenna: str = Field(default="", title="Antenne")
+    antenna: ShortText = Field(default="", title="Antenne")
     active_from: FrenchDate = Field(title="En fonction depuis le")
     active_to: OptionalFrenchDate = Field(default=None, title="En fonction jusqu'au")
     capacity: int | None = Field(default=None, gt=0, le=200, title="Capacité (élèves suivis)")
@@ -291,12 +310,12 @@ class Case(DomainModel):
             raise _error("reception_avant_envoi", "La date de réception précède la date d'envoi.")
         if self.parents_informed_on is not None:
             _not_in_future(self.parents_informed_on, "La date d'information des parents", info)
-        self._check_subject()
+        self._check_subject(stored=bool(info.context and info.context.get("stored")))
         if Motif.AUTRE in self.motifs and not self.other_motif:
             raise _error("autre_motif", "Précisez le motif « autre ».")
         return self
 
-    def _check_subject(self) -> None:
+    def _check_subject(self, *, stored: bool = False) -> None:
         kind = self.subject_kind
         if kind is SubjectKind.ELEVE:
             if self.pupil is None:
@@ -312,7 +331,8 @@ class Case(DomainModel):
             raise _error("handicap_eleve", "Handicap et AESH ne concernent qu'une demande pour un élève.")
         if kind is SubjectKind.EQUIPE and not self.team_reference:
             raise _error("equipe_requise", "Indiquez la référence de l'équipe d'école.")
-        if kind in (SubjectKind.ENSEIGNANT, SubjectKind.CLASSE) and not self.teacher_name:
+        # A case imported from a pseudonymised export is stored without its teacher's name.
+        if kind in (SubjectKind.ENSEIGNANT, SubjectKind.CLASSE) and not self.teacher_name and not stored:
             raise _error("enseignant_requis", "Indiquez le nom de l'enseignant·e.")
 
     @property
@@ -503,6 +523,7 @@ _PYDANTIC_MESSAGES = {
     "float_parsing": "nombre attendu",
     "bool_parsing": "oui ou non attendu",
     "string_type": "texte attendu",
+    "string_unicode": "caractère illisible (mal encodé)",
     "extra_forbidden": "champ inconnu",
     "date_from_datetime_inexact": "date invalide (JJ/MM/AAAA)",
 }

@@ -158,8 +158,9 @@ CASES = BundleFile("dossiers.csv", "cases", (
     derived("Âge à la demande (ans)", "age", Integer()),
     Column("Niveau(x)", "levels", LabelList(Label((ClassLevel,), by_code=True))),
     derived("Cycle", "cycles"),
-    Column("Enseignant·e", "teacher_name", NAME, identity=True),
-    Column("Équipe ou classe", "team_reference", NAME),
+    # Texts in the models (a class or team may be described at length), not names of 100 at most.
+    Column("Enseignant·e", "teacher_name", Text(), identity=True),
+    Column("Équipe ou classe", "team_reference", Text()),
     Column("Dispositif", "dispositif", Label((Dispositif,))),
     Column("Situation de handicap", "handicap", YesNo()),
     Column("AESH", "aesh", YesNo()),
@@ -211,7 +212,7 @@ AIDS = BundleFile("prises_en_charge.csv", "aids", (
     Column("Accord de la famille", "consent_status", Label((ConsentStatus,))),
     Column("Forme de l'accord", "consent_form", Label((ConsentForm,))),
     Column("Accord le", "consent_date", Day()),
-    Column("Accord donné par", "consent_by", NAME, identity=True),
+    Column("Accord donné par", "consent_by", Text(), identity=True),
     Column("Accord retiré le", "consent_withdrawn_on", Day()),
     *STAMPS,
 ))

@@ -31,19 +31,43 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from rased_tui.domain.calendar import format_french_date
 from rased_tui.domain.french import count, os_reason
+from rased_tui.domain.models import (
+    STORED,
+    Aid,
+    AidEvaluation,
+    Case,
+    Meeting,
+    Member,
+    Period,
+    Pupil,
+    School,
+    TimelineEntry,
+    french_messages,
+)
 from rased_tui.exchange.bundle_spec import (
+    AIDS,
     BUNDLE_FORMAT,
     CASES,
+    ENTRIES,
+    EVALUATIONS,
     FILES,
     FILES_BY_NAME,
     MANIFEST,
+    MEETINGS,
+    MEMBERS,
+    PERIODS,
     PRIOR_ACTIONS,
+    PUPILS,
+    SCHOOLS,
     BundleFile,
 )
 from rased_tui.exchange.spreadsheet import CellError, CsvFormat
@@ -68,6 +92,7 @@ class CheckedBundle:
     manifest: dict[str, Any]
     files: Mapping[str, bytes]
     not_utf8: dict[str, int] = field(default_factory=dict)  # file -> line of its first byte not in UTF-8
+    birth_dates: dict[str, date | None] = field(default_factory=dict)  # pupil id -> birth date, as read
 
     @property
     def csv_format(self) -> CsvFormat:
@@ -217,11 +242,14 @@ def _manifest(data: bytes) -> dict[str, Any]:
         raise ImportRefused(f"Cet export vient d'une version plus récente de rased-tui (schéma {schema}, "
                             f"celle-ci connaît le schéma {SCHEMA_VERSION}) : mettez le programme à jour.")
     bundle_format = manifest.get("bundle_format")
-    if not isinstance(bundle_format, int) or bundle_format > BUNDLE_FORMAT:
+    if type(bundle_format) is not int or bundle_format < 1:
+        raise ImportRefused(f"{MANIFEST} : format de fichiers absent ou invalide.")
+    if bundle_format > BUNDLE_FORMAT:
         raise ImportRefused(f"Cet export a un format de fichiers inconnu ({bundle_format}) : "
                             "mettez rased-tui à jour.")
     options = manifest.get("options")
-    if not isinstance(options, dict) or options.get("format") not in {item.value for item in CsvFormat} \
+    if not isinstance(options, dict) or not isinstance(options.get("format"), str) \
+            or options["format"] not in {item.value for item in CsvFormat} \
             or type(options.get("nominative")) is not bool:
         raise ImportRefused(f"{MANIFEST} : options absentes ou invalides (format de CSV, nominatif ou non).")
     _listed_files(manifest)
@@ -332,6 +360,7 @@ def checked_rows(bundle: CheckedBundle, bundle_file: BundleFile) -> Iterator[tup
     if name in bundle.not_utf8:
         raise ImportRefused(f"{name}, ligne {bundle.not_utf8[name]} : ce n'est pas du texte UTF-8.")
     rows_reader, seen = _RowReader(bundle_file, bundle.csv_format), _Seen(bundle_file)
+    records = _RecordCheck(bundle_file, rows_reader.fields, bundle.birth_dates)
     count = 0
     with _text(bundle, name) as (text, digest):
         reader = csv.reader(text, delimiter=bundle.csv_format.delimiter, strict=True)
@@ -339,6 +368,7 @@ def checked_rows(bundle: CheckedBundle, bundle_file: BundleFile) -> Iterator[tup
             _check_header(bundle_file, reader)
             for chunk, lines, malformed in _chunks(bundle_file, reader):
                 rows = rows_reader.rows(chunk, lines)
+                records.check(rows, lines)
                 if malformed:
                     raise malformed
                 count += len(rows)
@@ -473,6 +503,54 @@ class _RowReader:
         if self.id_index is not None and values[self.id_index] is None:
             raise ImportRefused(f"{name}, ligne {line} : identifiant manquant.")
         return tuple(values)
+
+
+PSEUDONYMOUS_PUPIL = "Élève"  # the first name merge.py gives a pupil known by a pseudonym
+_MODELS: dict[str, type[BaseModel]] = {
+    SCHOOLS.name: School, MEMBERS.name: Member, PERIODS.name: Period, MEETINGS.name: Meeting,
+    PUPILS.name: Pupil, CASES.name: Case, AIDS.name: Aid, EVALUATIONS.name: AidEvaluation,
+    ENTRIES.name: TimelineEntry,
+}
+
+
+class _RecordCheck:
+    """Each record read as the program reads it back from the database (the domain's rules for
+    a stored record): a row the database would take but that no screen could show (an aid of
+    999 weeks, a description of blank lines, a pupil's case without its level...) is refused
+    with its file and line, in French."""
+
+    def __init__(self, bundle_file: BundleFile, fields: tuple[str, ...], birth_dates: dict[str, date | None]) -> None:
+        self.file = bundle_file.name
+        self.model = _MODELS.get(self.file)
+        self.fields = fields
+        self.kept = [name for name in fields if self.model is not None and name in self.model.model_fields]
+        self.birth_dates = birth_dates
+
+    def check(self, rows: list[tuple], lines: list[int]) -> None:
+        if self.model is None:
+            return
+        for row, line in zip(rows, lines):
+            values = dict(zip(self.fields, row))
+            record = {name: values[name] for name in self.kept}
+            if self.model is Pupil:
+                if not values["last_name"]:  # known by its pseudonym only, as merge.py stores it
+                    record.update(last_name=values["pseudonym"] or "", first_name=PSEUDONYMOUS_PUPIL, birth_date=None)
+            elif self.model is Case:
+                record["pupil"] = self._pupil(values["pupil_id"])
+            try:
+                self.model.model_validate(record, context=STORED)
+            except ValidationError as error:
+                raise ImportRefused(f"{self.file}, ligne {line} : "
+                                    + " ".join(french_messages(error, self.model))) from None
+            if self.model is Pupil:
+                birth = record.get("birth_date")
+                self.birth_dates[values["id"]] = date.fromisoformat(birth) if birth else None
+
+    def _pupil(self, pupil_id: str | None) -> Pupil | None:
+        if pupil_id is None:
+            return None
+        return Pupil.model_construct(id=pupil_id, last_name="-", first_name="-",
+                                     birth_date=self.birth_dates.get(pupil_id))
 
 
 # -- merging ------------------------------------------------------------------------------

@@ -40,9 +40,13 @@ def translate_sqlite_error(error: sqlite3.Error) -> StoreError:
             return StoreError("Enregistrement refusé : il renvoie à une fiche qui n'existe pas (ou plus).")
         if "unique constraint" in text:
             return StoreError("Enregistrement refusé : cette fiche figure déjà (deux fois la même).")
+        if "not null constraint" in text:
+            column = str(error).rsplit(":", 1)[-1].strip()
+            return StoreError(f"Enregistrement refusé : une valeur obligatoire manque ({column}).")
         if "check constraint" in text and "uai" in text:
             return StoreError("Code UAI invalide : sept chiffres et une lettre clé qui leur correspond.")
-        return StoreError(f"Enregistrement refusé : donnée incohérente ({_first_line(str(error))}).")
+        rule = _first_line(str(error)).removeprefix("CHECK constraint failed: ")  # SQLite's English
+        return StoreError(f"Enregistrement refusé : donnée incohérente (règle de la base : {rule}).")
     return StoreError(f"Erreur de la base de données : {error}.")
 
 
