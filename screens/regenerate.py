@@ -60,6 +60,7 @@ SHOTS: list[tuple[str, str | None, list[str]]] = [
     ("reunions", None, ["7"]),
     ("parametres", None, ["8"]),
     ("parametres-modifier", None, ["8", "e"]),
+    ("parametres-purge", None, ["8", "p"]),
     ("export", None, ["4", "enter", "down", "enter", "tab", "tab", "tab", "tab", "tab", "tab", "space"]),
 ]
 
