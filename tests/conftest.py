@@ -79,3 +79,14 @@ def make_pupil_case():
         return Case(**{**defaults, **fields})
 
     return make
+
+
+@pytest.fixture
+def school_base(tmp_path):
+    """(path, school id) of a base in a folder of its own holding one school: for the tests that
+    run other processes over a file."""
+    path = tmp_path / "antenne" / "rased.db"
+    with Store.open(path) as store:
+        school = store.add_school(School(uai=valid_uai(760321), name="École du Flux", commune="Rouen",
+                                         kind="elementaire"))
+    return path, school.id

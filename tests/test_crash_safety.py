@@ -152,15 +152,6 @@ def timeline_sizes(path: Path) -> dict[str, int]:
         connection.close()
 
 
-@pytest.fixture
-def school_base(tmp_path) -> tuple[Path, str]:
-    path = tmp_path / "antenne" / "rased.db"
-    with Store.open(path) as store:
-        school = store.add_school(School(uai=valid_uai(760321), name="École du Flux", commune="Rouen",
-                                         kind="elementaire"))
-    return path, school.id
-
-
 # -- saves --------------------------------------------------------------------------------------
 
 

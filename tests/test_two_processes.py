@@ -99,15 +99,6 @@ def assert_saved(path: Path, announced: list[str]) -> None:
     assert all(sizes[case_id] == ENTRIES_PER_CASE for case_id in announced)
 
 
-@pytest.fixture
-def school_base(tmp_path) -> tuple[Path, str]:
-    path = tmp_path / "antenne" / "rased.db"
-    with Store.open(path) as store:
-        school = store.add_school(School(uai=valid_uai(760321), name="École du Flux", commune="Rouen",
-                                         kind="elementaire"))
-    return path, school.id
-
-
 @pytest.fixture(scope="module")
 def large_bundle(tmp_path_factory) -> tuple[Path, int, int]:
     """An export of a demo base of IMPORT_CASES cases: the bundle, its cases, its timeline entries."""
