@@ -35,7 +35,7 @@ def add_a_case(path, make_pupil_case) -> None:
 
 def test_a_backup_is_a_whole_private_copy_beside_the_base(filled):
     target = rotating_backup(filled, now=NOON)
-    assert target == filled.parent / BACKUP_FOLDER / "rased-20261121-120000.db"
+    assert target == filled.parent / BACKUP_FOLDER / "rased.db-20261121-120000.db"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
     assert not list(target.parent.glob("*-wal")) and not list(target.parent.glob(".*"))
@@ -60,18 +60,11 @@ def test_only_the_last_copies_are_kept(filled, make_pupil_case):
     assert not made[0].exists()
 
 
-def test_two_copies_in_the_same_second_get_two_names(filled, make_pupil_case):
-    first = rotating_backup(filled, now=NOON)
-    add_a_case(filled, make_pupil_case)
-    second = rotating_backup(filled, now=NOON)
-    assert first != second and first.exists() and second.exists()
-
-
 def test_an_interrupted_copy_is_removed_later_but_not_one_being_written(filled):
     folder = filled.parent / BACKUP_FOLDER
     folder.mkdir(mode=0o700)
-    stale = folder / f".rased-20261120-080000.db{PARTIAL_SUFFIX}"
-    fresh = folder / f".rased-20261121-115959.db{PARTIAL_SUFFIX}"
+    stale = folder / f".rased.db-20261120-080000.db{PARTIAL_SUFFIX}"
+    fresh = folder / f".rased.db-20261121-115959.db{PARTIAL_SUFFIX}"
     for partial in (stale, fresh):
         partial.write_bytes(b"SQLite format 3\x00 half")
     an_hour_ago = datetime.now().timestamp() - 3600
@@ -167,3 +160,24 @@ def test_an_import_backs_up_the_base_first(filled, tmp_path, capsys):
     fresh = tmp_path / "neuve.db"
     assert cli.main(["import", "--db", str(fresh), str(bundle)]) == 0  # a new base: nothing to copy
     assert existing_backups(fresh) == []
+
+
+def test_two_bases_in_one_folder_keep_their_own_copies(filled, make_pupil_case):
+    other = filled.with_name("rased.sqlite")
+    shutil.copyfile(filled, other)
+    mine = rotating_backup(filled, now=NOON)
+    for hour in range(3):
+        add_a_case(other, make_pupil_case)
+        rotating_backup(other, keep=2, now=NOON + timedelta(hours=hour + 1))
+    assert existing_backups(filled) == [mine] and len(existing_backups(other)) == 2
+
+
+def test_a_second_copy_in_the_same_second_counts_as_the_newest(filled, make_pupil_case):
+    first = rotating_backup(filled, now=NOON)
+    add_a_case(filled, make_pupil_case)
+    second = rotating_backup(filled, now=NOON)
+    assert existing_backups(filled) == [first, second]
+    assert rotating_backup(filled, now=NOON + timedelta(seconds=1)) is None  # compared with the newest
+    add_a_case(filled, make_pupil_case)
+    rotating_backup(filled, keep=2, now=NOON + timedelta(seconds=2))
+    assert not first.exists() and second.exists()

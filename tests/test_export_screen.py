@@ -338,6 +338,9 @@ async def test_encrypted_export_then_import_through_the_dialog_into_an_empty_bas
             assert app.screen is screen
             report = shown(screen, "export-result")
             assert report.startswith(f"Import de {bundle.name}") and "40 ajoutés" in report
+            # the base was copied into its backups before the first attempt (unchanged at the second)
+            from rased_tui.store.backups import existing_backups
+            assert len(existing_backups(tmp_path / "vide.db")) == 1
             assert empty.counts()["cases"] == 40
             # importing it again changes nothing
             dialog = await press(pilot, "i")

@@ -3,6 +3,7 @@ expired closed cases lose their identities and texts, the figures stay, the audi
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
 import pytest
@@ -270,3 +271,69 @@ def test_an_older_nominative_export_imported_again_brings_no_identity_back(db_pa
         assert old.pupil.pseudonymous and old.description == PURGED_TEXT
         assert {entry.text for entry in store.list_entries(old.id, include_confidential=True)} == {PURGED_TEXT}
         assert store.search_case_ids(OLD_NAME) == [] and store.check().ok
+
+
+# -- what the review found --------------------------------------------------------------------
+
+
+def test_a_purged_case_reopened_keeps_its_pupil_and_is_purged_again_once_closed(store, base):
+    store.purge_expired()
+    old = store.get_case(base["old"].id)
+    store.add_entry(TimelineEntry(case_id=old.id, kind="reouverture", date="2026-09-10", text="Retour de Quentine."))
+    store.add_entry(TimelineEntry(case_id=old.id, kind="analyse", date="2026-09-20", text="Quentine relit."))
+    assert base["old"].id not in store.purge_plan().case_ids  # open again: kept
+    close(store, store.get_case(old.id), "2026-10-01")
+    assert store.purge_plan().empty  # closed too recently
+    plan = store.purge_expired(on=date(2030, 1, 1))
+    assert base["old"].id in plan.case_ids
+    assert {e.text for e in store.list_entries(old.id, include_confidential=True)} == {PURGED_TEXT}
+    assert store.search_case_ids("relit") == []
+
+
+def test_a_description_typed_as_the_mark_does_not_make_an_open_case_expired(store, base, make_pupil_case):
+    case = store.add_case(make_pupil_case(base["school"].id, {"last_name": "Piquemal", "first_name": "Léon"},
+                                          description=PURGED_TEXT))
+    plan = store.purge_plan()
+    assert case.id not in plan.case_ids and case.pupil.id not in plan.pupil_ids
+
+
+def test_a_pupil_left_without_a_case_is_purged(store, base):
+    """A request given to another pupil (an identity corrected) leaves the first one alone."""
+    orphan = store.get_case(base["recent"].id).pupil
+    store.connection.execute("UPDATE cases SET pupil_id = ? WHERE id = ?", (base["old"].pupil.id, base["recent"].id))
+    plan = store.purge_plan()
+    assert orphan.id in plan.pupil_ids and base["old"].pupil.id not in plan.pupil_ids  # that one has a kept case
+    store.purge_expired()
+    assert store.find_pupils(KEPT_NAME, KEPT_FIRST) == [] and store.check().ok
+
+
+def test_a_reader_keeping_the_journal_is_said_and_the_next_purge_empties_it(db_path, base, capsys):
+    reader = sqlite3.connect(db_path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM cases").fetchone()  # a read transaction held open
+    try:
+        assert cli.main(["purge", "--db", str(db_path)]) == 0
+        out = capsys.readouterr().out
+        assert "Identités et textes effacés" in out and "un autre programme lit la base" in out
+    finally:
+        reader.close()
+    assert cli.main(["purge", "--db", str(db_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Rien à purger" in out and "Attention" not in out
+    base_bytes = db_path.read_bytes()
+    wal = db_path.with_name(db_path.name + "-wal")
+    assert OLD_NAME.encode() not in base_bytes + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_a_shared_action_keeps_its_text_for_the_cases_kept(store, base, make_member):
+    trainer = store.add_member(make_member(role="cpc", last_name="Formatrice"))
+    action = "f" * 36
+    store.add_entry(TimelineEntry(case_id=base["old"].id, kind="reouverture", date="2023-07-01", text="Reprise."))
+    for case, day in ((base["old"], "2023-07-02"), (base["twice_open"], "2026-10-20")):
+        store.add_entry(TimelineEntry(case_id=case.id, kind="seconde_intention", sub_kind="formation_ciblee",
+                                      date=day, text="Formation : lecture à voix haute.", action_id=action,
+                                      author_member_id=trainer.id))
+    close(store, store.get_case(base["old"].id), "2023-07-03")
+    store.purge_expired()
+    [shared] = store.shared_actions([action])
+    assert shared.text == "Formation : lecture à voix haute."

@@ -64,13 +64,11 @@ class RasedApp(App[None]):
 
     def _rotate_backups(self) -> None:
         """A failed backup is said, and the work goes on: the base itself is not touched."""
-        from rased_tui.store import StoreError
-        from rased_tui.store.backups import rotating_backup
+        from rased_tui.store.backups import backup_before_writing
 
-        try:
-            rotating_backup(self.store.path)
-        except StoreError as error:
-            self.call_from_thread(self.notify, f"{error} La base elle-même n'est pas touchée.",
+        problem = backup_before_writing(self.store.path)
+        if problem:
+            self.call_from_thread(self.notify, f"{problem} La base elle-même n'est pas touchée.",
                                   title="Sauvegarde automatique impossible", severity="warning", timeout=30)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

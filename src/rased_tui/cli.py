@@ -504,16 +504,15 @@ def run_import(arguments: argparse.Namespace) -> int:
 def _backup_before_writing(path: Path) -> None:
     """A rotating backup of an existing base (store/backups.py); if it cannot be made, say so
     and go on: the write that follows is all-or-nothing anyway."""
-    from rased_tui.store.backups import rotating_backup
+    from rased_tui.store.backups import backup_before_writing
 
     try:
         Store.open(path, read_only=True).close()
     except (StoreError, OSError):
         return  # no base yet, or one the import refuses (or migrates) in its own words
-    try:
-        rotating_backup(path)
-    except StoreError as error:
-        print(f"rased-tui : sauvegarde automatique impossible ({error}) ; on continue.", file=sys.stderr)
+    problem = backup_before_writing(path)
+    if problem:
+        print(f"rased-tui : sauvegarde automatique impossible ({problem}) ; on continue.", file=sys.stderr)
 
 
 def run_agenda(arguments: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ from rased_tui.domain.french import count, os_reason
 from rased_tui.exchange.bundle_spec import FILES, MANIFEST
 from rased_tui.exchange.export import ExportError, ExportOptions, ExportResult, export_bundle, pseudonym_secret
 from rased_tui.exchange.importer import ImportRefused, ImportReport, import_bundle
+from rased_tui.store.backups import backup_before_writing
 from rased_tui.exchange.sealed import SEALED_SUFFIX, WRONG_PASSPHRASE, SealError, check_passphrase, looks_sealed
 from rased_tui.domain.settings import Settings
 from rased_tui.exchange.spreadsheet import CsvFormat
@@ -542,6 +543,10 @@ En ligne de commande : `rased-tui export --out DOSSIER [--nominatif] [--inclure-
                     raise Interrupted
                 self.app.call_from_thread(self._show_progress, IMPORT, table, done, total, rows, False)
 
+            problem = backup_before_writing(database)
+            if problem:
+                self.app.call_from_thread(self.notify, f"{problem} L'import continue.",
+                                          title="Sauvegarde automatique impossible", severity="warning")
             try:
                 return Outcome(import_bundle(database, request.path, prefer_newer=request.prefer_newer,
                                              passphrase=lambda: request.passphrase, progress=progress))

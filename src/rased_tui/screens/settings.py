@@ -25,9 +25,9 @@ from rased_tui.domain.french import count
 from rased_tui.domain.settings import MAX_RETENTION_YEARS, Settings
 from rased_tui.screens.confirm import ConfirmDialog
 from rased_tui.screens.form_dialog import FormDialog
-from rased_tui.store import StoreError
+from rased_tui.store import Store, StoreError
 from rased_tui.store.migrations import SCHEMA_VERSION
-from rased_tui.store.retention import purge_summary
+from rased_tui.store.retention import JOURNAL_NOT_EMPTIED, purge_summary
 from rased_tui.widgets.form import choice, field_row, text_input
 from rased_tui.widgets.toggles import TickBox
 
@@ -164,12 +164,18 @@ avec une copie de la base, pas avec un export).
         self.run_worker(self._purge_in_background, name="purge", thread=True, exclusive=True, exit_on_error=False)
 
     def _purge_in_background(self) -> None:
+        """On a connection of its own: the screens' connection stays free for them meanwhile,
+        and their writes never join the purge's transaction."""
         try:
-            plan = self.app.store.purge_expired()
+            with Store.open(self.app.store.path) as own:
+                plan = own.purge_expired()
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), title="Purge impossible", severity="error")
             return
         self.app.call_from_thread(self.notify, f"{purge_summary(plan)}.", title="Purge faite")
+        if not plan.journal_emptied:
+            self.app.call_from_thread(self.notify, JOURNAL_NOT_EMPTIED, title="Purge à terminer",
+                                      severity="warning", timeout=60)
 
 
 class SettingsForm(FormDialog[bool]):

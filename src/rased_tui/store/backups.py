@@ -1,7 +1,7 @@
 """Rotating backups: a copy of the base each time the interface opens it for writing.
 
 The copies go to a folder `sauvegardes/` beside the base (0700), one file per copy
-(`NOM-AAAAMMJJ-HHMMSS.db`, 0600), and only the last `BACKUPS_KEPT` are kept. A copy is made
+(`rased.db-AAAAMMJJ-HHMMSS.db` for `rased.db`, 0600), and only the last `BACKUPS_KEPT` are kept. A copy is made
 only when the base changed since the newest one (its audit log has moved on: every change is
 audited), so opening and closing the app ten times does not push the older copies out.
 
@@ -35,16 +35,21 @@ def backup_folder(database: Path) -> Path:
 
 
 def _backup_pattern(database: Path) -> re.Pattern[str]:
-    return re.compile(re.escape(database.stem) + r"-\d{8}-\d{6}(-\d+)?\.db")
+    """`rased.db` gives rased.db-20261121-083000.db (and -2, -3… in the same second): the whole
+    name, so that rased.db and rased.sqlite in one folder never share their copies."""
+    return re.compile(re.escape(database.name) + r"-(?P<stamp>\d{8}-\d{6})(-(?P<attempt>\d+))?\.db")
 
 
 def existing_backups(database: Path) -> list[Path]:
-    """This base's rotating backups, oldest first (their names sort by date)."""
+    """This base's rotating backups, oldest first: by the time in their name, then by the
+    number added to a second copy made in the same second."""
     folder = backup_folder(database)
     if not folder.is_dir():
         return []
     pattern = _backup_pattern(database)
-    return sorted((path for path in folder.iterdir() if pattern.fullmatch(path.name)), key=lambda p: p.name)
+    found = [(match, path) for path in folder.iterdir() if (match := pattern.fullmatch(path.name))]
+    found.sort(key=lambda item: (item[0]["stamp"], int(item[0]["attempt"] or 1)))
+    return [path for _, path in found]
 
 
 def audit_head(connection: sqlite3.Connection) -> tuple[int, str] | None:
@@ -72,9 +77,25 @@ def rotating_backup(database: Path, *, keep: int = BACKUPS_KEPT, now: datetime |
         target = _write_copy(source, folder, database, now or datetime.now())
     finally:
         source.close()
-    for old in existing_backups(database)[:-keep]:
-        old.unlink(missing_ok=True)
+    try:
+        for old in existing_backups(database)[:-keep]:
+            old.unlink(missing_ok=True)
+    except OSError as error:
+        raise StoreError(f"La sauvegarde {target.name} est faite, mais les plus anciennes n'ont pas pu être "
+                         f"retirées de {folder} : {os_reason(error)}.") from None
     return target
+
+
+def backup_before_writing(database: Path) -> str | None:
+    """`rotating_backup`, for the callers that go on whatever happens (the interface opening a
+    base, an import): None when it is done or not needed, else why not, in French."""
+    try:
+        rotating_backup(database)
+    except StoreError as error:
+        return str(error)
+    except OSError as error:
+        return f"Impossible d'écrire la sauvegarde dans {backup_folder(database)} : {os_reason(error)}."
+    return None
 
 
 def _open_source(database: Path) -> sqlite3.Connection:
@@ -95,11 +116,11 @@ def _same_audit_head(source: sqlite3.Connection, backup: Path) -> bool:
 
 def _write_copy(source: sqlite3.Connection, folder: Path, database: Path, now: datetime) -> Path:
     stamp = now.strftime("%Y%m%d-%H%M%S")
-    target = folder / f"{database.stem}-{stamp}.db"
+    target = folder / f"{database.name}-{stamp}.db"
     attempt = 1
     while target.exists():
         attempt += 1
-        target = folder / f"{database.stem}-{stamp}-{attempt}.db"
+        target = folder / f"{database.name}-{stamp}-{attempt}.db"
     partial = folder / f".{target.name}{PARTIAL_SUFFIX}"
     try:
         partial.unlink(missing_ok=True)

@@ -288,13 +288,11 @@ class _Merger:
         self.report.updated["pupils"] += 1
 
     def _purged_here(self, pupil_id: str) -> bool:
-        """Whether the retention purge effaced this pupil's identity here (store/retention.py):
-        an older nominative bundle must not bring it back."""
-        from rased_tui.store.retention import PURGED_TEXT
+        """Whether the retention purge effaced (or would efface) this pupil's identity here
+        (store/retention.py): an older nominative bundle must not bring it back."""
+        from rased_tui.store.retention import identity_expired  # retention reads merge's names
 
-        descriptions = {text for (text,) in self.db.execute("SELECT description FROM cases WHERE pupil_id = ?",
-                                                            (pupil_id,))}
-        return descriptions == {PURGED_TEXT}
+        return identity_expired(self.db, pupil_id)
 
     def _case_has_identity_here(self, table: str, values: dict[str, Any]) -> bool:
         """Whether this base knows who the record's case is about (a pupil with a birth date,

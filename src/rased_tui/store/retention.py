@@ -24,14 +24,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rased_tui.domain.calendar import today
 from rased_tui.domain.french import count
 from rased_tui.domain.models import fold
+from rased_tui.domain.settings import Settings
 from rased_tui.exchange import pseudonyms
-from rased_tui.store.errors import translate_sqlite_error
 from rased_tui.store.merge import PSEUDONYMOUS_FIRST_NAME  # a pupil known by a pseudonym only
 
 PURGED_TEXT = "[effacé]"  # where the schema or a rule wants a text: a description, a problématique
@@ -48,6 +48,7 @@ class PurgePlan:
     case_numbers: list[str] = field(default_factory=list)
     pupil_ids: list[str] = field(default_factory=list)  # pupils who lose their identity
     cases_by_year: dict[str, int] = field(default_factory=dict)
+    journal_emptied: bool = True  # False: a reader kept the old pages in the -wal (see purge_expired)
 
     @property
     def empty(self) -> bool:
@@ -63,26 +64,40 @@ def closure_limit(on: date, years: int) -> date:
         return on.replace(year=on.year - years, day=28)
 
 
-# Cases closed on or before :limit, not purged yet. A closed case's last turn is a closure,
-# so its latest closure date is the date it was closed.
+# Cases whose last turn is a closure dated on or before :limit (the latest closure of a closed
+# case is the day it was closed), whatever they still hold.
 EXPIRED_CASES = f"""
 WITH closed AS (SELECT case_id FROM timeline_entries WHERE kind = 'cloture'
                  GROUP BY case_id HAVING max(date) <= :limit)
 SELECT c.id, c.number, c.school_year
   FROM closed JOIN cases c ON c.id = closed.case_id JOIN case_status s ON s.case_id = c.id
- WHERE s.status IN {CLOSED_STATUSES!r} AND c.description IS NOT :purged
+ WHERE s.status IN {CLOSED_STATUSES!r}
  ORDER BY c.school_year, c.number"""
 
-# Pupils of expired cases (purged or about to be) who still have an identity, and no other case.
+# Among them, those that still hold a text to efface: one purged already holds none, unless it
+# was reopened, written in and closed again since. The state of the texts says it, no marker.
+STILL_HOLDING_TEXTS = """
+SELECT c.id FROM cases c
+ WHERE c.id IN (SELECT value FROM json_each(:cases))
+   AND (c.description IS NOT :purged OR c.requester_detail <> ''
+        OR c.teacher_name NOT IN ('', :purged) OR c.team_reference NOT IN ('', :purged)
+        OR c.other_motif NOT IN ('', :purged)
+        OR EXISTS (SELECT 1 FROM case_prior_actions p WHERE p.case_id = c.id AND p.detail <> '')
+        OR EXISTS (SELECT 1 FROM timeline_entries e
+                    WHERE e.case_id = c.id AND (e.text NOT IN ('', :purged) OR e.follow_up <> ''))
+        OR EXISTS (SELECT 1 FROM aids a
+                    WHERE a.case_id = c.id AND (a.objectives <> '' OR a.end_note <> '' OR a.consent_by <> ''))
+        OR EXISTS (SELECT 1 FROM aids a JOIN aid_evaluations v ON v.aid_id = a.id
+                    WHERE a.case_id = c.id AND v.observations <> ''))"""
+
+# Pupils who still have an identity and no case kept: every case of theirs expired (or none at
+# all: a pupil left behind when a request was given to another pupil).
 PUPILS_TO_PURGE = """
 SELECT p.id
   FROM pupils p
- WHERE p.id IN (SELECT pupil_id FROM cases WHERE pupil_id IS NOT NULL AND id IN (SELECT value FROM json_each(:cases))
-                UNION SELECT pupil_id FROM cases WHERE pupil_id IS NOT NULL AND description = :purged)
-   AND (p.birth_date IS NOT NULL OR p.first_name IS NOT :pseudonymous OR p.last_name IS NOT p.pseudonym)
-   AND NOT EXISTS (SELECT 1 FROM cases other
-                    WHERE other.pupil_id = p.id AND other.description IS NOT :purged
-                      AND other.id NOT IN (SELECT value FROM json_each(:cases)))
+ WHERE (p.birth_date IS NOT NULL OR p.first_name IS NOT :pseudonymous OR p.last_name IS NOT p.pseudonym)
+   AND NOT EXISTS (SELECT 1 FROM cases kept
+                    WHERE kept.pupil_id = p.id AND kept.id NOT IN (SELECT value FROM json_each(:expired)))
  ORDER BY p.id"""
 
 
@@ -93,38 +108,50 @@ class RetentionQueries:
         """What `purge_expired` would efface today (or on `on`), without writing anything."""
         years = self.settings().retention_years
         limit = closure_limit(on or today(), years)
-        rows = self._all(EXPIRED_CASES, {"limit": limit.isoformat(), "purged": PURGED_TEXT})
-        case_ids = [row["id"] for row in rows]
-        pupils = self._all(PUPILS_TO_PURGE, {"cases": _json(case_ids), "purged": PURGED_TEXT,
+        expired = self._all(EXPIRED_CASES, {"limit": limit.isoformat()})
+        holding = {row["id"] for row in self._all(STILL_HOLDING_TEXTS, {
+            "cases": _json([row["id"] for row in expired]), "purged": PURGED_TEXT})}
+        rows = [row for row in expired if row["id"] in holding]
+        pupils = self._all(PUPILS_TO_PURGE, {"expired": _json([row["id"] for row in expired]),
                                              "pseudonymous": PSEUDONYMOUS_FIRST_NAME})
-        return PurgePlan(years, limit, case_ids, [row["number"] for row in rows], [row["id"] for row in pupils],
-                         dict(Counter(row["school_year"] for row in rows)))
+        return PurgePlan(years, limit, [row["id"] for row in rows], [row["number"] for row in rows],
+                         [row["id"] for row in pupils], dict(Counter(row["school_year"] for row in rows)))
 
     def purge_expired(self, on: date | None = None) -> PurgePlan:
         """Efface the identities and texts of the expired closed cases (module docstring), in
-        one transaction; the plan carried out is returned. Nothing to do: nothing written."""
-        plan = self.purge_plan(on)
-        if plan.empty:
-            return plan
+        one transaction, the plan worked out inside it (a case reopened meanwhile by another
+        program is kept); the plan carried out is returned, with whether the journal could be
+        emptied. Nothing to do: nothing written."""
         connection = self._connection
         connection.execute("PRAGMA secure_delete = ON")
         try:
             with self.transaction():
-                connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
-                self._efface_cases(plan.case_ids)
-                self._efface_pupils(plan.pupil_ids)
-                connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
-                self._index_again(plan)
-                self._blank_audit_texts(plan)
-                self._audit("purge", "*", "*", None, {"resume": f"purge de conservation : {purge_summary(plan)}",
-                                                     "dossiers": plan.case_numbers})
+                plan = self.purge_plan(on)
+                if not plan.empty:
+                    self._carry_out(plan)
         finally:
             connection.execute("PRAGMA secure_delete = OFF")
-        try:  # the journal held the pages as they were: fold it in and empty it
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error as error:
-            raise translate_sqlite_error(error) from None
-        return plan
+        return replace(plan, journal_emptied=self._empty_the_journal())
+
+    def _carry_out(self, plan: PurgePlan) -> None:
+        self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
+        self._efface_cases(plan.case_ids)
+        self._efface_pupils(plan.pupil_ids)
+        self._connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
+        self._index_again(plan)
+        self._blank_audit_texts(plan)
+        self._audit("purge", "*", "*", None, {"resume": f"purge de conservation : {purge_summary(plan)}",
+                                             "dossiers": plan.case_numbers})
+
+    def _empty_the_journal(self) -> bool:
+        """Fold the write-ahead journal into the file and empty it: until then the pages as they
+        were before the purge, names included, are still in the -wal, and in the file itself.
+        False when another program reading the base keeps it from finishing."""
+        try:
+            busy = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error:
+            return False
+        return not busy
 
     def _efface_cases(self, case_ids: list[str]) -> None:
         now = self._now()
@@ -218,7 +245,24 @@ def purge_summary(plan: PurgePlan) -> str:
             f"(textes effacés), {count(len(plan.pupil_ids), 'élève')} sans autre dossier gardé (identité effacée)")
 
 
+def identity_expired(connection: sqlite3.Connection, pupil_id: str, on: date | None = None) -> bool:
+    """Whether every case of the pupil has expired (and there is one): the purge has effaced,
+    or would efface, the pupil's identity, which an import must then not bring back."""
+    stored = dict(connection.execute("SELECT key, value FROM settings").fetchall())
+    limit = closure_limit(on or today(), Settings.from_stored(stored).retention_years)
+    cases, expired = connection.execute(
+        f"""SELECT count(*), coalesce(sum(s.status IN {CLOSED_STATUSES!r}
+                                         AND (SELECT max(t.date) FROM timeline_entries t
+                                               WHERE t.case_id = c.id AND +t.kind = 'cloture') <= ?), 0)
+              FROM cases c JOIN case_status s ON s.case_id = c.id
+             WHERE c.pupil_id = ?""", (limit.isoformat(), pupil_id)).fetchone()
+    return cases > 0 and cases == expired
+
+
 LISTED_NUMBERS = 20
+JOURNAL_NOT_EMPTIED = ("Attention : un autre programme lit la base en ce moment ; les textes effacés restent dans "
+                       "son journal (fichier -wal) tant qu'il ne l'a pas fermée. Fermez-le, puis relancez "
+                       "la purge : elle videra le journal.")
 
 
 def purge_report(plan: PurgePlan, *, done: bool) -> str:
@@ -226,7 +270,8 @@ def purge_report(plan: PurgePlan, *, done: bool) -> str:
     rule = f"{count(plan.retention_years, 'an')} après la clôture"
     if not plan.case_ids and not plan.pupil_ids:
         return (f"Rien à purger : aucun dossier clôturé au plus tard le {plan.closed_by:%d/%m/%Y} "
-                f"(conservation : {rule}) n'a encore son identité ou ses textes.")
+                f"(conservation : {rule}) n'a encore son identité ou ses textes."
+                + ("" if plan.journal_emptied else "\n" + JOURNAL_NOT_EMPTIED))
     numbers = ", ".join(plan.case_numbers[:LISTED_NUMBERS]) + ("…" if len(plan.case_numbers) > LISTED_NUMBERS else "")
     lines = [f"Purge de conservation ({rule}) : {purge_summary(plan)}."]
     lines += [f"  {year} : {count(number, 'dossier')}" for year, number in sorted(plan.cases_by_year.items())]
@@ -237,6 +282,8 @@ def purge_report(plan: PurgePlan, *, done: bool) -> str:
                      "restent les mêmes. Les sauvegardes et exports faits avant gardent ces données.")
     else:
         lines.append("Essai (--dry-run) : rien n'a été modifié.")
+    if not plan.journal_emptied:
+        lines.append(JOURNAL_NOT_EMPTIED)
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ before and after). Screens and commands never write SQL: they call these methods
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -69,7 +70,7 @@ from rased_tui.store.calendar import CalendarQueries
 from rased_tui.store.directory import DirectoryQueries
 from rased_tui.store.exports import ExportQueries
 from rased_tui.store.merge import MergeQueries
-from rased_tui.store.retention import RetentionQueries
+from rased_tui.store.retention import PURGED_TEXT, RetentionQueries
 from rased_tui.store.statistics import StatisticsQueries
 
 BULK_CACHE_SIZE = -512_000  # KiB: at most 500 MB of page cache during a bulk load
@@ -886,16 +887,17 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
     def shared_actions(self, action_ids: Collection[str] | None = None) -> list[SharedAction]:
         """The actions de formation ciblée (all, or those of `action_ids`: a case's own), newest
         first, with the cases each one serves."""
-        chosen = "" if action_ids is None else f"AND e.action_id IN ({', '.join('?' * len(action_ids))})"
+        # the text of the earliest entry whose case was not purged (store/retention.py)
+        chosen = "" if action_ids is None else "AND e.action_id IN (SELECT value FROM json_each(:chosen))"
         rows = self._all(
             f"""SELECT e.action_id, min(e.date) AS first_date,
                       (SELECT f.text FROM timeline_entries f WHERE f.action_id = e.action_id
-                        ORDER BY f.date, f.created_at LIMIT 1) AS text,
+                        ORDER BY f.text = :purged, f.date, f.created_at LIMIT 1) AS text,
                       group_concat(DISTINCT c.number) AS numbers,
                       count(DISTINCT c.school_id) AS schools
                  FROM timeline_entries e JOIN cases c ON c.id = e.case_id
                 WHERE e.action_id IS NOT NULL {chosen} GROUP BY e.action_id ORDER BY first_date DESC""",
-            tuple(action_ids or ()))
+            {"purged": PURGED_TEXT, "chosen": json.dumps(list(action_ids or ()))})
         return [SharedAction(row["action_id"], date.fromisoformat(row["first_date"]), row["text"] or "",
                              sorted(row["numbers"].split(",")), row["schools"]) for row in rows]
 
