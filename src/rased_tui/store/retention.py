@@ -8,9 +8,12 @@ A case whose last step is a closure (clôturé, or classé sans suite) dated `re
   aids (objectives, end notes, who consented) and of their evaluations;
 - turns its pupil, when every case of that pupil is expired, into a pupil known by a
   pseudonym only (as an import from a pseudonymised export would: `ELV-…`, "Élève", no birth
-  date); a pupil with a case still kept keeps the identity;
+  date); a pupil with a case still kept keeps the identity; a pupil left without any case
+  (a request given to another pupil) loses it too;
 - blanks the texts of the audit rows about those records (the chain stays verifiable), and
   adds one audit row saying what was purged, by case number (never by name);
+- decides from each case's status, closure date and what it still holds, never from a mark:
+  a purged case reopened keeps its pupil, and is purged again once closed and expired;
 - keeps every figure the statistics count: dates, kinds of steps, aids, levels, motifs,
   schools, outcomes, the pupil's id (a pupil still counts once).
 
