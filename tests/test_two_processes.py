@@ -254,3 +254,30 @@ def test_a_snapshot_never_settles_on_a_file_that_keeps_changing(school_base, mon
                         False if os.fspath(name) == folder and mode & os.W_OK else real_access(name, mode, *a, **k))
     with pytest.raises(StoreError, match="en train d'être écrit par un autre programme : réessayez"):
         Store.open_snapshot(path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX locks: a close releases every lock of the process on the file")
+def test_a_second_opening_inside_a_program_keeps_its_locks_on_the_base(school_base):
+    """The app opens the base once more to back it up (or to import): if that released the
+    app's locks, another program closing the base would take itself for the last one, fold and
+    delete the journal the app still writes in, and the app's saves would be lost."""
+    from rased_tui.store.backups import rotating_backup
+
+    path, _ = school_base
+    with Store.open(path) as app_store:
+        app_store.add_school(School(uai=valid_uai(760500), name="École avant", kind="primaire"))
+        rotating_backup(path)  # a second opening, in this same program
+        Store.open(path, read_only=True).close()
+        other = subprocess.run([sys.executable, "-c", "import sys; from rased_tui.store import Store; "
+                                "Store.open(sys.argv[1]).close()", str(path)], capture_output=True, text=True)
+        assert other.returncode == 0, other.stderr
+        assert Path(f"{path}-wal").exists()  # still the app's journal
+        app_store.add_school(School(uai=valid_uai(760501), name="École après", kind="primaire"))
+        seen = subprocess.run([sys.executable, "-c", "import sys; from rased_tui.store import Store; "
+                               "s = Store.open(sys.argv[1], read_only=True); "
+                               "print(sorted(x.name for x in s.list_schools()))", str(path)],
+                              capture_output=True, text=True)
+        assert "École après" in seen.stdout, seen.stdout + seen.stderr
+    with Store.open(path, read_only=True) as reopened:
+        assert {"École avant", "École après"} <= {school.name for school in reopened.list_schools()}
+        assert reopened.check().ok

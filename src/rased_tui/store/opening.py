@@ -21,7 +21,9 @@ import os
 import re
 import sqlite3
 import struct
+import threading
 import time
+from collections import Counter
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -101,19 +103,74 @@ def read_only_uri(path: Path, *, leave_no_trace: bool = False) -> str:
     return uri
 
 
+class HeldConnection(sqlite3.Connection):
+    """A connection that remembers which file it holds open in this program, until it closes.
+
+    On POSIX, closing *any* descriptor of a file drops every lock this program holds on it,
+    SQLite's included. If `check_file` read the header of a base this program already has open
+    (the interface backing it up, or importing into it), the interface would lose its locks;
+    another program closing the base would then take itself for the last one, fold and delete
+    the journal the interface still writes in, and its saves would be lost. So `check_file`
+    does not read a file held here: it was checked when first opened."""
+
+    held_file: tuple[int, int] | None = None
+
+    def close(self) -> None:
+        _let_go(self.held_file)
+        self.held_file = None
+        super().close()
+
+
+_HELD_HERE: Counter[tuple[int, int]] = Counter()  # (device, inode) -> connections open on it here
+_HELD_LOCK = threading.Lock()
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _hold(connection: HeldConnection, path: Path) -> None:
+    identity = _file_identity(path)
+    if identity is not None:
+        with _HELD_LOCK:
+            _HELD_HERE[identity] += 1
+        connection.held_file = identity
+
+
+def _let_go(identity: tuple[int, int] | None) -> None:
+    if identity is not None:
+        with _HELD_LOCK:
+            _HELD_HERE[identity] -= 1
+            if _HELD_HERE[identity] <= 0:
+                del _HELD_HERE[identity]
+
+
+def held_here(path: Path) -> bool:
+    """Whether this program has a connection open on the file at `path`."""
+    identity = _file_identity(path)
+    with _HELD_LOCK:
+        return identity is not None and _HELD_HERE[identity] > 0
+
+
 def connect(path: Path, *, read_only: bool, leave_no_trace: bool = False, uri: str | None = None) -> sqlite3.Connection:
     """An sqlite3 connection in autocommit mode (the store opens its own transactions)."""
     check_sqlite_features()
     try:
         if read_only:
             connection = sqlite3.connect(uri or read_only_uri(path, leave_no_trace=leave_no_trace), uri=True,
+                                         factory=HeldConnection,
                                          isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                          check_same_thread=False)
         else:  # the file exists (checked or just created): a plain path never creates one here
-            connection = sqlite3.connect(os.fspath(path), isolation_level=None,
+            connection = sqlite3.connect(os.fspath(path), isolation_level=None, factory=HeldConnection,
                                          timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     except sqlite3.Error as error:
         raise StoreError(f"Impossible d'ouvrir {path} : {error}.") from None
+    _hold(connection, path)
     try:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
@@ -166,6 +223,8 @@ def check_file(path: Path, *, read_only: bool) -> None:
         raise StoreError(f"Pas la permission de lire {path}.")
     if not read_only and not os.access(path, os.W_OK):
         raise StoreError(f"{path} n'est pas accessible en écriture (pour seulement le consulter : --lecture-seule).")
+    if held_here(path):
+        return  # checked when this program opened it; reading it now would drop our locks (HeldConnection)
     size = path.stat().st_size
     if size == 0:
         raise StoreError(f"{path} est vide (0 octet) : ce n'est pas une base rased-tui (copie interrompue ?).")
