@@ -142,7 +142,7 @@ def test_the_audit_log_loses_the_texts_keeps_the_chain_and_says_what_was_purged(
     for name in (OLD_NAME, OLD_FIRST, "Vasseur", "Kowalczyk"):
         assert name not in texts
     assert KEPT_NAME in texts  # the kept case's rows are untouched
-    [purge] = store.connection.execute("SELECT after FROM audit_log WHERE action = 'purge'").fetchall()
+    [purge] = store.connection.execute("SELECT after FROM audit_log WHERE action = 'purge' AND row_id = '*'").fetchall()
     assert base["old"].number in purge["after"] and "3 dossiers" in purge["after"]
 
 
@@ -337,3 +337,48 @@ def test_a_shared_action_keeps_its_text_for_the_cases_kept(store, base, make_mem
     store.purge_expired()
     [shared] = store.shared_actions([action])
     assert shared.text == "Formation : lecture à voix haute."
+
+
+def test_a_form_opened_before_the_purge_cannot_put_the_texts_back(store, base):
+    """Found by the tester: the step or the request, edited in a form opened before the purge
+    (in this window or another), was saved over the purged row."""
+    from rased_tui.store import StoreError
+
+    old_case = store.get_case(base["old"].id)
+    [closure] = [e for e in store.list_entries(old_case.id, include_confidential=True) if e.kind == "cloture"]
+    [aid] = store.list_aids(old_case.id)
+    [evaluation] = store.list_evaluations(aid.id)
+    store.purge_expired()
+    for stale_save in (lambda: store.update_case(old_case), lambda: store.update_entry(closure),
+                       lambda: store.update_aid(aid), lambda: store.update_evaluation(evaluation)):
+        with pytest.raises(StoreError, match="a été purgé"):
+            stale_save()
+    assert store.get_case(old_case.id).description == PURGED_TEXT
+    assert {e.text for e in store.list_entries(old_case.id, include_confidential=True)} == {PURGED_TEXT}
+    # a case closed too recently is edited as before
+    recent = store.get_case(base["recent"].id)
+    store.update_case(recent.model_copy(update={"description": "Précisée."}))
+
+
+def test_the_family_file_after_a_purge(db_path, base, tmp_path, capsys):
+    """A purged pupil has no file to hand to a family; a pupil with a purged case and a kept
+    one gets a file that says, in words, that the old texts were effaced."""
+    from rased_tui.exchange.parents_access import PURGED_FOR_FAMILY
+
+    with Store.open(db_path) as store:
+        store.purge_expired()
+    assert cli.main(["dossier", "--db", str(db_path), "--eleve", base["old"].number,
+                     "--out", str(tmp_path / "purge.md")]) == 1
+    assert "que par un pseudonyme" in capsys.readouterr().err and not (tmp_path / "purge.md").exists()
+    assert cli.main(["dossier", "--db", str(db_path), "--eleve", base["twice_open"].number,
+                     "--out", str(tmp_path / "famille.md")]) == 0
+    document = (tmp_path / "famille.md").read_text(encoding="utf-8")
+    assert TWICE_NAME in document and PURGED_FOR_FAMILY in document and "\\[effacé" not in document
+
+
+def test_the_journal_of_a_purged_case_says_so(store, base):
+    store.purge_expired()
+    last = store.case_journal(base["old"].id, include_confidential=True)[-1]
+    assert (last.action, last.table, last.before, last.after) == ("purge", "cases", None, None)
+    assert all(line.before is None and line.after is None
+               for line in store.case_journal(base["old"].id, include_confidential=True))

@@ -42,8 +42,10 @@ from rased_tui.domain.french import count
 from rased_tui.domain.models import Aid, AidEvaluation, Case, Member, Pupil, TimelineEntry, fold
 from rased_tui.exchange.agenda import claim_name, write_partial
 from rased_tui.store.parents_access_queries import other_pupil_names
+from rased_tui.store.retention import PURGED_TEXT
 
 OTHER_CHILD_MARK = "[autre enfant]"
+PURGED_FOR_FAMILY = "*(texte effacé : la durée de conservation du dossier est écoulée)*"
 SHARED_TEXT_MARK = "[texte commun à plusieurs dossiers, qui concerne aussi d'autres élèves : non reproduit]"
 SUB_KIND_LABELS = {member.value: member.label for enum in (FirstResponse, SecondResponse) for member in enum}
 CONSENT_FORMS = {ConsentForm.ORAL: "oralement", ConsentForm.ECRIT: "par écrit"}
@@ -106,11 +108,17 @@ def find_pupil(store, reference: str) -> Pupil:
         if case.pupil is None:
             raise ParentsAccessError(f"le dossier {reference} ne concerne pas un élève (objet : "
                                      f"{case.subject_kind.label.lower()}) : il n'y a pas de dossier d'élève à remettre.")
-        return case.pupil
-    pupil = store.get_pupil(reference)
-    if pupil is None:
-        raise ParentsAccessError(f"aucun élève d'identifiant « {reference} » dans la base "
-                                 "(donnez l'identifiant de l'élève ou le numéro d'un de ses dossiers, 2026-0042).")
+        pupil = case.pupil
+    else:
+        pupil = store.get_pupil(reference)
+        if pupil is None:
+            raise ParentsAccessError(f"aucun élève d'identifiant « {reference} » dans la base "
+                                     "(donnez l'identifiant de l'élève ou le numéro d'un de ses dossiers, 2026-0042).")
+    if pupil.pseudonymous:
+        raise ParentsAccessError(
+            f"l'élève {pupil.last_name} n'est connu·e de cette base que par un pseudonyme (identité effacée par la "
+            "purge de conservation, ou restée à l'antenne qui a fait l'export) : il n'y a pas de dossier nominatif "
+            "à remettre à une famille.")
     return pupil
 
 
@@ -180,6 +188,8 @@ class TextCleaner:
 
     def __call__(self, text: str) -> str:
         """A text of several lines (a line break kept as such)."""
+        if str(text).strip() == PURGED_TEXT:
+            return PURGED_FOR_FAMILY
         return "  \n".join(self._line(line) for line in str(text).strip().splitlines())
 
     def _line(self, line: str) -> str:

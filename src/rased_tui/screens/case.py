@@ -92,7 +92,8 @@ def request_markdown(case: Case, school_name: str) -> str:
     fields = []
     if case.subject_kind is SubjectKind.ELEVE and case.pupil is not None:
         if case.pupil.pseudonymous:
-            fields.append(("Élève", f"{case.pupil.last_name} (pseudonyme : l'identité est restée à l'antenne)"))
+            fields.append(("Élève", f"{case.pupil.last_name} (pseudonyme : identité restée à l'antenne qui a fait "
+                                    "l'export, ou effacée par la purge de conservation)"))
         else:
             fields.append(("Élève", f"{case.pupil.full_name}, né·e le {format_french_date(case.pupil.birth_date)}"))
         extras = [label for flag, label in ((case.handicap, "situation de handicap"), (case.aesh, "AESH/AVS")) if flag]

@@ -18,7 +18,7 @@ from rased_tui.screens.case import SHORT_KIND, TextDialog, md
 from rased_tui.store import StoreError
 from rased_tui.store.journal import JournalLine
 
-ACTIONS = {"ajout": "Ajout", "modification": "Modification", "suppression": "Suppression"}
+ACTIONS = {"ajout": "Ajout", "modification": "Modification", "suppression": "Suppression", "purge": "Purge"}
 TABLES = {"cases": "Demande", "timeline_entries": "Étape", "aids": "Aide", "aid_evaluations": "Évaluation"}
 MODELS = {"cases": Case, "timeline_entries": TimelineEntry, "aids": Aid, "aid_evaluations": AidEvaluation}
 COLUMNS = (("Quand", 16), ("Qui", 16), ("Quoi", 12), ("Élément", 22), ("Champs modifiés", 30))
@@ -111,7 +111,9 @@ modifie pas : `rased-tui check` vérifie qu'il n'a pas été altéré.
             for name, value in (record or {}).items():
                 if value not in (None, "", [], {}):
                     parts.append(f"- **{md(field_title(line.table, name))}** : {_value(value)}")
-        if line.before is None and line.after is None:
+        if line.action == "purge":
+            parts.append("*(identité et textes effacés : la durée de conservation du dossier était écoulée)*")
+        elif line.before is None and line.after is None:
             parts.append("*(textes effacés par la purge de conservation)*")
         self.app.push_screen(TextDialog("\n\n".join(parts[:2]) + "\n\n" + "\n".join(parts[2:])))
 

@@ -148,8 +148,9 @@ avec une copie de la base, pas avec un export).
             self.notify(f"Aucun dossier clôturé au plus tard le {plan.closed_by:%d/%m/%Y} n'a encore son identité "
                         "ou ses textes.", title="Rien à purger")
             return
+        years = ", ".join(f"{year} : {number}" for year, number in sorted(plan.cases_by_year.items()))
         question = (f"Purge de conservation ({count(plan.retention_years, 'an')} après la clôture) : "
-                    f"{purge_summary(plan)}.\n\nLes chiffres du tableau de bord restent les mêmes ; ce qui est "
+                    f"{purge_summary(plan)}{f' — par année : {years}' if years else ''}.\n\nLes chiffres du tableau de bord restent les mêmes ; ce qui est "
                     "effacé ne peut pas être retrouvé (les sauvegardes faites avant le gardent). Purger ?")
 
         def answered(yes: bool | None) -> None:

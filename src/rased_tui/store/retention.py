@@ -35,9 +35,12 @@ from rased_tui.domain.french import count
 from rased_tui.domain.models import fold
 from rased_tui.domain.settings import Settings
 from rased_tui.exchange import pseudonyms
+from rased_tui.store.errors import StoreError
 from rased_tui.store.merge import PSEUDONYMOUS_FIRST_NAME  # a pupil known by a pseudonym only
 
 PURGED_TEXT = "[effacé]"  # where the schema or a rule wants a text: a description, a problématique
+PURGED_CASE = ("Ce dossier a été purgé (durée de conservation écoulée) : il ne se modifie plus. "
+               "Rien n'a été enregistré.")
 CLOSED_STATUSES = ("cloturee", "classee_sans_suite")
 
 
@@ -136,6 +139,13 @@ class RetentionQueries:
             connection.execute("PRAGMA secure_delete = OFF")
         return replace(plan, journal_emptied=self._empty_the_journal())
 
+    def refuse_if_purged(self, case_id: str) -> None:
+        """A purged case, still closed and expired, is not edited any more: a form opened before
+        the purge (here or in another window) would otherwise put its texts back."""
+        row = self._one("SELECT description FROM cases WHERE id = ?", (case_id,))
+        if row is not None and row[0] == PURGED_TEXT and case_expired(self._connection, case_id):
+            raise StoreError(PURGED_CASE)
+
     def _carry_out(self, plan: PurgePlan) -> None:
         self._connection.execute("INSERT INTO settings (key, value) VALUES ('search_suspended', '1')")
         self._efface_cases(plan.case_ids)
@@ -143,6 +153,8 @@ class RetentionQueries:
         self._connection.execute("DELETE FROM settings WHERE key = 'search_suspended'")
         self._index_again(plan)
         self._blank_audit_texts(plan)
+        for case_id in plan.case_ids:  # the case's own journal (j) says it, with no text
+            self._audit("purge", "cases", case_id, None, None)
         self._audit("purge", "*", "*", None, {"resume": f"purge de conservation : {purge_summary(plan)}",
                                              "dossiers": plan.case_numbers})
 
@@ -248,18 +260,28 @@ def purge_summary(plan: PurgePlan) -> str:
             f"(textes effacés), {count(len(plan.pupil_ids), 'élève')} sans autre dossier gardé (identité effacée)")
 
 
-def identity_expired(connection: sqlite3.Connection, pupil_id: str, on: date | None = None) -> bool:
-    """Whether every case of the pupil has expired (and there is one): the purge has effaced,
-    or would efface, the pupil's identity, which an import must then not bring back."""
+def _expired_cases_among(connection: sqlite3.Connection, where: str, parameter: str, on: date | None) -> tuple[int, int]:
+    """(cases, expired cases) among those `where` picks (with one parameter)."""
     stored = dict(connection.execute("SELECT key, value FROM settings").fetchall())
     limit = closure_limit(on or today(), Settings.from_stored(stored).retention_years)
-    cases, expired = connection.execute(
+    return tuple(connection.execute(
         f"""SELECT count(*), coalesce(sum(s.status IN {CLOSED_STATUSES!r}
                                          AND (SELECT max(t.date) FROM timeline_entries t
                                                WHERE t.case_id = c.id AND +t.kind = 'cloture') <= ?), 0)
               FROM cases c JOIN case_status s ON s.case_id = c.id
-             WHERE c.pupil_id = ?""", (limit.isoformat(), pupil_id)).fetchone()
+             WHERE {where}""", (limit.isoformat(), parameter)).fetchone())
+
+
+def identity_expired(connection: sqlite3.Connection, pupil_id: str, on: date | None = None) -> bool:
+    """Whether every case of the pupil has expired (and there is one): the purge has effaced,
+    or would efface, the pupil's identity, which an import must then not bring back."""
+    cases, expired = _expired_cases_among(connection, "c.pupil_id = ?", pupil_id, on)
     return cases > 0 and cases == expired
+
+
+def case_expired(connection: sqlite3.Connection, case_id: str, on: date | None = None) -> bool:
+    """Whether the case is closed, and was closed `retention_years` or more ago."""
+    return _expired_cases_among(connection, "c.id = ?", case_id, on) == (1, 1)
 
 
 LISTED_NUMBERS = 20

@@ -493,6 +493,7 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
             before = self.get_case(case.id)
             if before is None:
                 raise StoreError("Dossier introuvable.")
+            self.refuse_if_purged(case.id)
             kept = case.model_copy(update={"number": before.number, "school_year": before.school_year,
                                            "sequence": before.sequence})
             if kept.pupil is not None:
@@ -655,6 +656,7 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
             before = self.get_entry(entry.id)
             if before is None:
                 raise StoreError("Cette étape n'existe plus.")
+            self.refuse_if_purged(before.case_id)
             kept = entry.model_copy(update={"case_id": before.case_id, "kind": before.kind,
                                             "created_at": before.created_at})
             self._check_confidential(kept)
@@ -745,6 +747,7 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
 
     def update_aid(self, aid: Aid) -> Aid:
         with self.transaction():
+            self.refuse_if_purged(aid.case_id)
             self._update("aids", aid.id, {**_model_row(aid, {"id"}), "updated_at": self._now()})
         return aid
 
@@ -823,6 +826,7 @@ class Store(CaseListQueries, DirectoryQueries, CaseloadQueries, CalendarQueries,
             if before is None:
                 raise StoreError("Cette évaluation n'existe plus.")
             aid = self.get_aid(before.aid_id)
+            self.refuse_if_purged(aid.case_id)
             kept = evaluation.model_copy(update={"aid_id": before.aid_id})
             problem = timeline_rules.evaluation_problem(aid, kept.date) or \
                 timeline_rules.evaluation_order_problem(kept, self.list_evaluations(aid.id))
