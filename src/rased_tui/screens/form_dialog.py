@@ -60,6 +60,7 @@ class FormDialog(ModalScreen[ResultT]):
     ID_PREFIX = "form"  # the ids of the frame: {prefix}-form, -title, -errors, -buttons, -save, -cancel
     SAVED: Any = True  # what the dialog closes with after a write that returns only its message
     CANCELLED: Any = None  # ...and when nothing was saved
+    NOTHING_DONE = "Rien n'a été enregistré"  # said above the problems (a form that writes a file: « écrit »)
     title_text = ""
 
     def __init__(self) -> None:
@@ -154,7 +155,7 @@ class FormDialog(ModalScreen[ResultT]):
             if widget_id:
                 self.show_error(widget_id, message)
         summary = self.query_one(f"#{self.ID_PREFIX}-errors", Static)
-        summary.update(f"Rien n'a été enregistré — {count(len(problems), 'erreur')} à corriger :\n"
+        summary.update(f"{self.NOTHING_DONE} — {count(len(problems), 'erreur')} à corriger :\n"
                        + "\n".join(f"• {message}" for _, message in problems))
         summary.display = True
         first = next((widget_id for widget_id, _ in problems if widget_id), None)
@@ -192,7 +193,7 @@ class FormDialog(ModalScreen[ResultT]):
             outcome = write()
         except StoreError as error:
             self.refuse([(None, str(error))])
-            self.notify(str(error), title="Rien n'a été enregistré", severity="error")
+            self.notify(str(error), title=self.NOTHING_DONE, severity="error")
             return
         result, message = outcome if isinstance(outcome, tuple) else (self.SAVED, outcome)
         self.notify(message, title="Enregistré")

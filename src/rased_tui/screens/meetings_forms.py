@@ -143,6 +143,8 @@ ordinaire du pôle, avec le délai de dépôt des demandes (en jours avant la r�
 class AgendaDialog(MeetingsForm):
     """Where and how to write the agenda. Closes with the files written, None otherwise."""
 
+    NOTHING_DONE = "Rien n'a été écrit"
+
     HELP = """\
 **Écrire l'ordre du jour** — deux fichiers dans le dossier choisi (la clé USB, par exemple) :
 `ordre-du-jour-AAAA-MM-JJ.csv` pour un tableur et `ordre-du-jour-AAAA-MM-JJ.md` à lire ou à

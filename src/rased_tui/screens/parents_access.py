@@ -31,6 +31,8 @@ FOLDER_FIELD = "parents-access-folder"
 class ParentsAccessDialog(MeetingsForm):
     """Where to write the pupil's file for the family. Closes with the file written, or None."""
 
+    NOTHING_DONE = "Rien n'a été écrit"
+
     HELP = """\
 **Dossier pour la famille** (droit d'accès, RGPD) — un fichier `dossier-NOM-PRÉNOM-AAAA-MM-JJ.md`
 à lire ou à imprimer, écrit dans le dossier choisi, lisible par vous seul·e.
