@@ -2,8 +2,8 @@
 
 The screen reads the settings (domain/settings.py) and says what each one is for; `e` opens
 `SettingsForm` to change them (`ctrl+s` saves, each change audited); `p` runs the retention
-purge (store/retention.py) once confirmed. In read-only mode the
-key is hidden and the settings can only be read. The file's own facts (path, schema version,
+purge (store/retention.py) once confirmed. In read-only mode both keys are hidden and the
+settings can only be read. The file's own facts (path, schema version,
 mode) close the page: the IEN sees which copy he or she is reading.
 """
 
@@ -148,10 +148,11 @@ avec une copie de la base, pas avec un export).
             self.notify(f"Aucun dossier clôturé au plus tard le {plan.closed_by:%d/%m/%Y} n'a encore son identité "
                         "ou ses textes.", title="Rien à purger")
             return
-        years = ", ".join(f"{year} : {number}" for year, number in sorted(plan.cases_by_year.items()))
+        by_year = ", ".join(f"{year} : {number}" for year, number in sorted(plan.cases_by_year.items()))
         question = (f"Purge de conservation ({count(plan.retention_years, 'an')} après la clôture) : "
-                    f"{purge_summary(plan)}{f' — par année : {years}' if years else ''}.\n\nLes chiffres du tableau de bord restent les mêmes ; ce qui est "
-                    "effacé ne peut pas être retrouvé (les sauvegardes faites avant le gardent). Purger ?")
+                    f"{purge_summary(plan)}{f' — par année : {by_year}' if by_year else ''}.\n\n"
+                    "Les chiffres du tableau de bord restent les mêmes ; ce qui est effacé ne peut pas être "
+                    "retrouvé (les sauvegardes faites avant le gardent). Purger ?")
 
         def answered(yes: bool | None) -> None:
             if yes:
