@@ -62,15 +62,15 @@ def rotating_backup(database: Path, *, keep: int = BACKUPS_KEPT, now: datetime |
     """Copy the base into its backup folder and keep the last `keep` copies; None when the
     newest copy already holds what the base holds. StoreError (French) when it cannot."""
     database = Path(database)
-    _open_source(database).close()  # refused before any folder is made: not a base, a newer one…
     folder = backup_folder(database)
+    source = _open_source(database)  # refused before any folder is made: not a base, a newer one…
     try:
-        make_private_directory(folder)
-        _remove_interrupted_copies(folder, database)
-    except OSError as error:
-        raise StoreError(f"Impossible de préparer le dossier des sauvegardes {folder} : {os_reason(error)}.") from None
-    source = _open_source(database)
-    try:
+        try:
+            make_private_directory(folder)
+            _remove_interrupted_copies(folder, database)
+        except OSError as error:
+            raise StoreError(f"Impossible de préparer le dossier des sauvegardes {folder} : "
+                             f"{os_reason(error)}.") from None
         backups = existing_backups(database)
         if backups and _same_audit_head(source, backups[-1]):
             return None
