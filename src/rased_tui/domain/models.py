@@ -215,6 +215,11 @@ class Member(DomainModel):
         return self.active_from <= day and (self.active_to is None or day <= self.active_to)
 
 
+# The first name given to a pupil known by a pseudonym only (an import from a pseudonymised
+# export, or a pupil whose identity the retention purge effaced): its last name is the pseudonym.
+PSEUDONYMOUS_FIRST_NAME = "Élève"
+
+
 class Pupil(DomainModel):
     id: str = Field(default_factory=new_id)
     last_name: Name = Field(title="Nom de l'élève")

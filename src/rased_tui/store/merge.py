@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from rased_tui.domain.models import fold
+from rased_tui.domain.models import PSEUDONYMOUS_FIRST_NAME, fold
 from rased_tui.store.bulk import insert_statement
 from rased_tui.store.errors import StoreError, translate_sqlite_error
 from rased_tui.store.migrations import rebuild_search_index
+from rased_tui.store.retention import identity_expired
 
-PSEUDONYMOUS_FIRST_NAME = "Élève"
 STAMPS = ("created_at", "updated_at")
 FULL_SEARCH_REBUILD_ABOVE = 2000  # cases touched: past this, rebuilding the whole index is faster
 BATCH_ROWS = 5000  # records of a table written together when the table was empty
@@ -290,8 +290,6 @@ class _Merger:
     def _purged_here(self, pupil_id: str) -> bool:
         """Whether the retention purge effaced (or would efface) this pupil's identity here
         (store/retention.py): an older nominative bundle must not bring it back."""
-        from rased_tui.store.retention import identity_expired  # retention reads merge's names
-
         return identity_expired(self.db, pupil_id)
 
     def _case_has_identity_here(self, table: str, values: dict[str, Any]) -> bool:

@@ -32,11 +32,10 @@ from datetime import date
 
 from rased_tui.domain.calendar import today
 from rased_tui.domain.french import count
-from rased_tui.domain.models import fold
+from rased_tui.domain.models import PSEUDONYMOUS_FIRST_NAME, fold
 from rased_tui.domain.settings import Settings
 from rased_tui.exchange import pseudonyms
 from rased_tui.store.errors import StoreError
-from rased_tui.store.merge import PSEUDONYMOUS_FIRST_NAME  # a pupil known by a pseudonym only
 
 PURGED_TEXT = "[effacé]"  # where the schema or a rule wants a text: a description, a problématique
 PURGED_CASE = ("Ce dossier a été purgé (durée de conservation écoulée) : il ne se modifie plus. "
