@@ -41,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 from rased_tui.domain.calendar import format_french_date
 from rased_tui.domain.french import count, os_reason
 from rased_tui.domain.models import (
+    PSEUDONYMOUS_FIRST_NAME,
     STORED,
     Aid,
     AidEvaluation,
@@ -505,7 +506,6 @@ class _RowReader:
         return tuple(values)
 
 
-PSEUDONYMOUS_PUPIL = "Élève"  # the first name merge.py gives a pupil known by a pseudonym
 _MODELS: dict[str, type[BaseModel]] = {
     SCHOOLS.name: School, MEMBERS.name: Member, PERIODS.name: Period, MEETINGS.name: Meeting,
     PUPILS.name: Pupil, CASES.name: Case, AIDS.name: Aid, EVALUATIONS.name: AidEvaluation,
@@ -534,7 +534,7 @@ class _RecordCheck:
             record = {name: values[name] for name in self.kept}
             if self.model is Pupil:
                 if not values["last_name"]:  # known by its pseudonym only, as merge.py stores it
-                    record.update(last_name=values["pseudonym"] or "", first_name=PSEUDONYMOUS_PUPIL, birth_date=None)
+                    record.update(last_name=values["pseudonym"] or "", first_name=PSEUDONYMOUS_FIRST_NAME, birth_date=None)
             elif self.model is Case:
                 record["pupil"] = self._pupil(values["pupil_id"])
             try:
